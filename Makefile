@@ -1,0 +1,41 @@
+# evcrm — see README.md. `make run` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+GO ?= go
+PG_UP := scripts/pg-up.sh
+
+export EVCRM_DATABASE_URL ?= postgres://evcrm:evcrm@localhost:5432/evcrm?sslmode=disable
+export TEST_DATABASE_URL ?= postgres://evcrm:evcrm@localhost:5432/evcrm_test?sslmode=disable
+
+BIN := bin/evcrm
+
+.PHONY: run test bench lint migrate build db clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/evcrm
+
+db:
+	@bash $(PG_UP)
+
+run: db build
+	$(BIN) migrate
+	@echo "evcrm: serving on ${EVCRM_ADDR:-:8080}; load demo data with: $(BIN) demo --customers 100"
+	$(BIN) serve
+
+migrate: db build
+	$(BIN) migrate
+
+test: db
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Benchmarks: Go benchmarks for micro costs, then the end-to-end figures
+# (raw PostgreSQL ceiling vs event store, subscription, projections).
+bench: db build
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(BIN) bench
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

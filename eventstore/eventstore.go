@@ -1,0 +1,383 @@
+// Package eventstore defines the contract every evcrm event store backend
+// fulfils, and the types that cross it.
+//
+// # Streams, versions and positions
+//
+// Events live in streams named "<category>-<id>" (for example
+// "customer-6f1c…"). Within a stream, events carry a 1-based Version with
+// no gaps: a stream at version N holds exactly N events. Across streams,
+// every event has a global Position in the log. Positions are totally
+// ordered and a subscriber receives events in Position order, which always
+// preserves the order within a stream.
+//
+// A Position is a pair (Commit, Prepare), as in EventStoreDB. Backends that
+// can order by a single counter set both to the same value. The PostgreSQL
+// backend sets Commit to the id of the transaction that wrote the event and
+// Prepare to a per-event sequence number, and only hands out events whose
+// transaction id is below the snapshot xmin, so an event whose transaction
+// commits late is never skipped (see package eventstore/postgres).
+//
+// # Appends
+//
+// Append writes events to one stream atomically, guarded by an
+// ExpectedVersion. A mismatch returns a *VersionError that wraps
+// ErrWrongExpectedVersion and carries the actual version. Appends are
+// idempotent by event ID: sending the same events (same IDs, types and data)
+// again to the same stream succeeds and returns the original result without
+// writing twice; reusing an event ID for other content, or in another
+// stream, fails with ErrDuplicateEventID.
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Sentinel errors. Backends wrap them; callers match with errors.Is.
+var (
+	// ErrWrongExpectedVersion: the stream is not at the version the caller expected.
+	ErrWrongExpectedVersion = errors.New("wrong expected version")
+	// ErrDuplicateEventID: an event ID was reused for different content or another place.
+	ErrDuplicateEventID = errors.New("event id already used for different content")
+	// ErrStreamNotFound: the stream has no events.
+	ErrStreamNotFound = errors.New("stream not found")
+	// ErrInvalidEvent: an event to append is malformed (no ID, no type, data not a JSON object...).
+	ErrInvalidEvent = errors.New("invalid event")
+	// ErrInvalidStreamID: the stream ID is empty, too long or contains control characters.
+	ErrInvalidStreamID = errors.New("invalid stream id")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("event store closed")
+)
+
+// VersionError reports a failed expected-version check.
+type VersionError struct {
+	StreamID string
+	Expected ExpectedVersion
+	Actual   uint64 // 0 when the stream does not exist
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("stream %q: expected version %s, actual %d", e.StreamID, e.Expected, e.Actual)
+}
+
+func (e *VersionError) Unwrap() error { return ErrWrongExpectedVersion }
+
+// ExpectedVersion guards an append. The zero value is Any.
+type ExpectedVersion struct {
+	kind    expectKind
+	version uint64
+}
+
+type expectKind uint8
+
+const (
+	expectAny expectKind = iota
+	expectNoStream
+	expectStreamExists
+	expectExact
+)
+
+var (
+	// Any appends whatever the stream's version.
+	Any = ExpectedVersion{kind: expectAny}
+	// NoStream appends only if the stream has no events.
+	NoStream = ExpectedVersion{kind: expectNoStream}
+	// StreamExists appends only if the stream has at least one event.
+	StreamExists = ExpectedVersion{kind: expectStreamExists}
+)
+
+// Exact appends only if the stream is at version v (v == 0 is the same as NoStream).
+func Exact(v uint64) ExpectedVersion {
+	if v == 0 {
+		return NoStream
+	}
+	return ExpectedVersion{kind: expectExact, version: v}
+}
+
+// IsAny, IsNoStream, IsStreamExists report the kind of the expectation.
+func (e ExpectedVersion) IsAny() bool          { return e.kind == expectAny }
+func (e ExpectedVersion) IsNoStream() bool     { return e.kind == expectNoStream }
+func (e ExpectedVersion) IsStreamExists() bool { return e.kind == expectStreamExists }
+
+// Exact returns the exact version expected and true, or 0 and false.
+func (e ExpectedVersion) Exact() (uint64, bool) { return e.version, e.kind == expectExact }
+
+// Matches reports whether a stream at version actual satisfies the expectation.
+func (e ExpectedVersion) Matches(actual uint64) bool {
+	switch e.kind {
+	case expectNoStream:
+		return actual == 0
+	case expectStreamExists:
+		return actual > 0
+	case expectExact:
+		return actual == e.version
+	default:
+		return true
+	}
+}
+
+func (e ExpectedVersion) String() string {
+	switch e.kind {
+	case expectNoStream:
+		return "no-stream"
+	case expectStreamExists:
+		return "stream-exists"
+	case expectExact:
+		return strconv.FormatUint(e.version, 10)
+	default:
+		return "any"
+	}
+}
+
+// Position is a place in the global log. Positions are ordered by Commit,
+// then Prepare. The zero Position is before the first event.
+type Position struct {
+	Commit  uint64 `json:"commit"`
+	Prepare uint64 `json:"prepare"`
+}
+
+// Start is the position before the first event.
+var Start = Position{}
+
+// Less reports whether p comes before q.
+func (p Position) Less(q Position) bool {
+	if p.Commit != q.Commit {
+		return p.Commit < q.Commit
+	}
+	return p.Prepare < q.Prepare
+}
+
+// Compare returns -1, 0 or +1.
+func (p Position) Compare(q Position) int {
+	switch {
+	case p.Less(q):
+		return -1
+	case q.Less(p):
+		return 1
+	}
+	return 0
+}
+
+// IsZero reports whether p is Start.
+func (p Position) IsZero() bool { return p == Position{} }
+
+// String renders p as "commit/prepare", the form ParsePosition reads.
+func (p Position) String() string {
+	return strconv.FormatUint(p.Commit, 10) + "/" + strconv.FormatUint(p.Prepare, 10)
+}
+
+// ParsePosition reads "commit/prepare" (or a single number, meaning both).
+func ParsePosition(s string) (Position, error) {
+	c, pr, found := strings.Cut(strings.TrimSpace(s), "/")
+	commit, err := strconv.ParseUint(c, 10, 64)
+	if err != nil {
+		return Position{}, fmt.Errorf("invalid position %q: want commit/prepare", s)
+	}
+	if !found {
+		return Position{Commit: commit, Prepare: commit}, nil
+	}
+	prepare, err := strconv.ParseUint(pr, 10, 64)
+	if err != nil {
+		return Position{}, fmt.Errorf("invalid position %q: want commit/prepare", s)
+	}
+	return Position{Commit: commit, Prepare: prepare}, nil
+}
+
+// Metadata travels with every event. Event ID and recorded-at live on the
+// event itself (EventData.ID, RecordedEvent.RecordedAt).
+type Metadata struct {
+	CorrelationID uuid.UUID         `json:"correlation_id,omitzero"`
+	CausationID   uuid.UUID         `json:"causation_id,omitzero"`
+	Actor         string            `json:"actor,omitempty"`      // user or system principal
+	ActorRole     string            `json:"actor_role,omitempty"` // role the actor acted in
+	Source        string            `json:"source,omitempty"`     // app or integration that sent the command
+	Tenant        string            `json:"tenant,omitempty"`
+	OccurredAt    time.Time         `json:"occurred_at,omitzero"` // when it happened in the world
+	Extra         map[string]string `json:"extra,omitempty"`
+}
+
+// EventData is an event to append.
+type EventData struct {
+	ID            uuid.UUID
+	Type          string // stable type name, e.g. "CaseOpened"
+	SchemaVersion int    // >= 1
+	Data          json.RawMessage
+	Metadata      Metadata
+}
+
+// RecordedEvent is an event read back from the store.
+type RecordedEvent struct {
+	ID            uuid.UUID
+	StreamID      string
+	Version       uint64 // 1-based, within the stream
+	Position      Position
+	Type          string
+	SchemaVersion int
+	Data          json.RawMessage
+	Metadata      Metadata
+	RecordedAt    time.Time
+}
+
+// AppendResult tells where an append landed.
+type AppendResult struct {
+	StreamID string
+	// Version is the stream's version after the append (the last event's version).
+	Version uint64
+	// Position is the global position of the last event appended.
+	Position Position
+}
+
+// Direction of a stream read.
+type Direction uint8
+
+const (
+	Forwards Direction = iota
+	Backwards
+)
+
+// ReadStreamOptions select a slice of a stream.
+type ReadStreamOptions struct {
+	Direction Direction
+	// From is the first version to return (inclusive). 0 means the start
+	// (forwards) or the end (backwards).
+	From uint64
+	// Limit caps the number of events; 0 means no limit.
+	Limit int
+}
+
+// Filter restricts a global read or subscription. Empty fields match all.
+type Filter struct {
+	Categories []string // stream categories, e.g. "customer"
+	EventTypes []string // stable event type names
+}
+
+// Match reports whether an event passes the filter.
+func (f Filter) Match(streamID, eventType string) bool {
+	if len(f.Categories) > 0 && !contains(f.Categories, Category(streamID)) {
+		return false
+	}
+	if len(f.EventTypes) > 0 && !contains(f.EventTypes, eventType) {
+		return false
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadAllOptions select a page of the global log.
+type ReadAllOptions struct {
+	// After: return events strictly after this position.
+	After  Position
+	Limit  int // 0 means a backend default page size
+	Filter Filter
+}
+
+// SubscribeOptions configure a subscription to the global log.
+type SubscribeOptions struct {
+	// After: deliver events strictly after this checkpoint.
+	After  Position
+	Filter Filter
+	// BatchSize caps the events handed to the handler at once (0: backend default).
+	BatchSize int
+}
+
+// Handler receives batches of events, in Position order. Returning an error
+// ends the subscription with that error. The handler is never called
+// concurrently with itself.
+type Handler func(ctx context.Context, events []RecordedEvent) error
+
+// Store is the event store contract.
+type Store interface {
+	// Append writes events to a stream atomically if expected matches.
+	Append(ctx context.Context, streamID string, expected ExpectedVersion, events ...EventData) (AppendResult, error)
+	// ReadStream reads events of one stream. A stream with no events gives ErrStreamNotFound.
+	ReadStream(ctx context.Context, streamID string, opts ReadStreamOptions) ([]RecordedEvent, error)
+	// StreamVersion returns the stream's current version (0 if it has no events).
+	StreamVersion(ctx context.Context, streamID string) (uint64, error)
+	// ReadAll reads a page of the global log after a position. It returns
+	// only events that no later-committing transaction can precede.
+	ReadAll(ctx context.Context, opts ReadAllOptions) ([]RecordedEvent, error)
+	// Head returns the position of the last event a subscriber can see now.
+	Head(ctx context.Context) (Position, error)
+	// Subscribe catches up from opts.After, then delivers new events live,
+	// until ctx ends (it then returns ctx.Err()) or h fails (it returns h's
+	// error). Every event is delivered exactly once, in Position order.
+	Subscribe(ctx context.Context, opts SubscribeOptions, h Handler) error
+	// Close releases the store's resources.
+	Close()
+}
+
+// MaxStreamIDLength bounds stream IDs.
+const MaxStreamIDLength = 256
+
+// Category returns the part of a stream ID before the first '-'
+// ("customer-6f1c…" → "customer"), or the whole ID when it has none.
+func Category(streamID string) string {
+	if i := strings.IndexByte(streamID, '-'); i >= 0 {
+		return streamID[:i]
+	}
+	return streamID
+}
+
+// StreamID builds "<category>-<id>".
+func StreamID(category string, id uuid.UUID) string { return category + "-" + id.String() }
+
+// ValidateStreamID checks a stream ID: non-empty, bounded, printable.
+func ValidateStreamID(id string) error {
+	if id == "" || len(id) > MaxStreamIDLength {
+		return fmt.Errorf("%w: length must be 1..%d", ErrInvalidStreamID, MaxStreamIDLength)
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%w: control character", ErrInvalidStreamID)
+		}
+	}
+	return nil
+}
+
+// ValidateEvents checks events before an append: at least one, each with an
+// ID (unique in the batch), a type, a schema version and a JSON object body.
+func ValidateEvents(events []EventData) error {
+	if len(events) == 0 {
+		return fmt.Errorf("%w: no events", ErrInvalidEvent)
+	}
+	seen := make(map[uuid.UUID]struct{}, len(events))
+	for i, e := range events {
+		if e.ID == uuid.Nil {
+			return fmt.Errorf("%w: event %d has no id", ErrInvalidEvent, i)
+		}
+		if _, dup := seen[e.ID]; dup {
+			return fmt.Errorf("%w: event id %s appears twice in one append", ErrInvalidEvent, e.ID)
+		}
+		seen[e.ID] = struct{}{}
+		if e.Type == "" || len(e.Type) > 128 {
+			return fmt.Errorf("%w: event %d: type must be 1..128 characters", ErrInvalidEvent, i)
+		}
+		if e.SchemaVersion < 1 {
+			return fmt.Errorf("%w: event %d: schema version must be >= 1", ErrInvalidEvent, i)
+		}
+		if !isJSONObject(e.Data) {
+			return fmt.Errorf("%w: event %d: data must be a JSON object", ErrInvalidEvent, i)
+		}
+	}
+	return nil
+}
+
+func isJSONObject(b json.RawMessage) bool {
+	s := strings.TrimSpace(string(b))
+	return strings.HasPrefix(s, "{") && json.Valid(b)
+}

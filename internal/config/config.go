@@ -1,0 +1,112 @@
+// Package config holds evcrm's runtime configuration, read from environment
+// variables (EVCRM_*) and overridden by command-line flags.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration. Zero values are filled by Defaults.
+type Config struct {
+	DatabaseURL     string        // EVCRM_DATABASE_URL: PostgreSQL for the event store and read models
+	EventStore      string        // EVCRM_EVENTSTORE: "postgres" (default) or "esdb"
+	ESDBURL         string        // EVCRM_ESDB_URL: esdb://host:2113?tls=false
+	Bus             string        // EVCRM_BUS: "inprocess" (default), "nats", "kafka", "amqp"
+	BusURL          string        // EVCRM_BUS_URL: broker address for nats/kafka/amqp
+	Addr            string        // EVCRM_ADDR: HTTP listen address (default :8080)
+	LogLevel        string        // EVCRM_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // EVCRM_LOG_FORMAT: text or json
+	MaxBodyBytes    int64         // EVCRM_MAX_BODY_BYTES: request body limit (default 1 MiB)
+	ShutdownTimeout time.Duration // EVCRM_SHUTDOWN_TIMEOUT: grace period for in-flight requests
+	Tenant          string        // EVCRM_TENANT: default tenant stamped on events
+}
+
+// Defaults for a single machine.
+const (
+	DefaultDatabaseURL = "postgres://evcrm:evcrm@localhost:5432/evcrm?sslmode=disable"
+	DefaultAddr        = ":8080"
+)
+
+// FromEnv reads the EVCRM_* variables over the defaults.
+func FromEnv() Config {
+	c := Config{
+		DatabaseURL:     env("EVCRM_DATABASE_URL", DefaultDatabaseURL),
+		EventStore:      env("EVCRM_EVENTSTORE", "postgres"),
+		ESDBURL:         env("EVCRM_ESDB_URL", "esdb://localhost:2113?tls=false"),
+		Bus:             env("EVCRM_BUS", "inprocess"),
+		BusURL:          env("EVCRM_BUS_URL", ""),
+		Addr:            env("EVCRM_ADDR", DefaultAddr),
+		LogLevel:        env("EVCRM_LOG_LEVEL", "info"),
+		LogFormat:       env("EVCRM_LOG_FORMAT", "text"),
+		MaxBodyBytes:    1 << 20,
+		ShutdownTimeout: 15 * time.Second,
+		Tenant:          env("EVCRM_TENANT", "default"),
+	}
+	if v, err := strconv.ParseInt(os.Getenv("EVCRM_MAX_BODY_BYTES"), 10, 64); err == nil {
+		c.MaxBodyBytes = v
+	}
+	if v, err := time.ParseDuration(os.Getenv("EVCRM_SHUTDOWN_TIMEOUT")); err == nil {
+		c.ShutdownTimeout = v
+	}
+	return c
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("database URL is required (EVCRM_DATABASE_URL)"))
+	}
+	switch c.EventStore {
+	case "postgres", "esdb":
+	default:
+		errs = append(errs, fmt.Errorf("unknown event store %q (want postgres or esdb)", c.EventStore))
+	}
+	switch c.Bus {
+	case "inprocess", "nats", "kafka", "amqp":
+	default:
+		errs = append(errs, fmt.Errorf("unknown bus %q (want inprocess, nats, kafka or amqp)", c.Bus))
+	}
+	if c.Bus != "inprocess" && c.BusURL == "" {
+		errs = append(errs, fmt.Errorf("bus %q needs EVCRM_BUS_URL", c.Bus))
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("max body bytes must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// SlogLevel parses LogLevel.
+func (c Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToLower(c.LogLevel))); err != nil {
+		return 0, fmt.Errorf("invalid log level %q", c.LogLevel)
+	}
+	return l, nil
+}
+
+// Logger builds the process logger.
+func (c Config) Logger() *slog.Logger {
+	lvl, _ := c.SlogLevel()
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

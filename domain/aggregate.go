@@ -1,0 +1,44 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Command is a request to change one aggregate. Commands are plain structs
+// with JSON tags (they also travel over the message bus).
+type Command interface {
+	// CommandType is the stable name of the command, e.g. "OpenCase".
+	CommandType() string
+	// AggregateID names the aggregate instance the command is for.
+	AggregateID() uuid.UUID
+}
+
+// Decider is implemented by the pointer to every aggregate's State. The zero
+// State is an aggregate that does not exist yet.
+//
+//   - Apply is evolve: it folds one recorded event into the state. It never
+//     fails and ignores event types it does not know.
+//   - Decide is decide: it checks cmd against the state and returns the events
+//     to record, or a *Error. It must not change the state, and it reads the
+//     time only from now (the moment the decision is made, in UTC).
+type Decider interface {
+	Apply(e Event)
+	Decide(cmd Command, now time.Time) ([]Event, error)
+}
+
+// ErrUnknownCommand is returned by Decide for a command of another aggregate.
+var ErrUnknownCommand = &Error{Kind: KindInternal, Code: "unknown_command", Message: "command not handled by this aggregate"}
+
+// Fold applies events to a fresh state and returns it; handy in tests and replays.
+func Fold[S any, P interface {
+	*S
+	Decider
+}](events ...Event) *S {
+	s := P(new(S))
+	for _, e := range events {
+		s.Apply(e)
+	}
+	return (*S)(s)
+}

@@ -1,0 +1,45 @@
+// Package commands runs evcrm's command side: it loads an aggregate by
+// replaying its stream, lets the aggregate decide, and appends the resulting
+// events with an expected version.
+//
+// # Handling one command
+//
+// A Handler[S, P] serves every command of one aggregate type (S is the
+// aggregate's State, P = *S implements domain.Decider):
+//
+//  1. read the stream "<category>-<id>" and fold every event into a fresh S;
+//  2. if the stream already holds the events this command would write (same
+//     command ID), return the original result: nothing is written twice;
+//  3. check the caller's precondition (Metadata.Expected, the HTTP If-Match);
+//  4. Decide(cmd, occurred-at) → events or a *domain.Error;
+//  5. append with eventstore.Exact(version).
+//
+// On a concurrency conflict (someone appended between 1 and 5) the handler
+// reloads and decides again, a bounded number of times, as long as the
+// caller's precondition still holds; a caller that pinned an exact version
+// gets a *PreconditionError instead, and a command registered with NoRetry
+// gets the conflict.
+//
+// # Idempotency
+//
+// Event IDs are derived from the command ID (EventID), and the command ID from
+// the caller's idempotency key (CommandIDFromKey). A retried command — an
+// HTTP client resending after a timeout, a message redelivered by the bus —
+// finds its own events in the stream and returns the original Result, on any
+// event store backend.
+//
+// # Dispatching
+//
+// A Dispatcher maps stable command type names ("OpenCase") to handlers, so the
+// HTTP API and the message-bus command processor run the same code:
+//
+//	d := commands.NewDispatcher(store, commands.Config{})
+//	commands.Register[servicecase.State](d, servicecase.Category, servicecase.OpenCase{}, servicecase.EscalateCase{})
+//	d.Use(commands.Logging(logger), commands.Metrics(prometheus.DefaultRegisterer))
+//	res, err := d.Dispatch(ctx, cmd, commands.Metadata{Actor: "ann", Role: "service"})
+//
+// Cross-cutting concerns (logging, metrics) are Middleware around Dispatch.
+// Cross-aggregate checks live in the handler of the command that needs them:
+// an Enrich option loads the other aggregate read-only (Load) and passes the
+// facts into the command before the aggregate decides.
+package commands

@@ -173,11 +173,3 @@ var (
 	ErrNotBreached   = domain.Conflict("case_deadline_not_breached",
 		"the deadline is not breached: it is met, still ahead, the case has no SLA, or the clock is stopped")
 )
-
-// Field length limits, in characters.
-const (
-	maxQueue  = 64
-	maxShort  = 200  // subject, reason
-	maxText   = 4000 // resolution, note
-	maxDetail = 20000
-)

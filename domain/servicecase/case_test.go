@@ -84,6 +84,11 @@ func TestOpenCase(t *testing.T) {
 			t.Errorf("SLA() = %+v, %v", terms, ok)
 		}
 	})
+	t.Run("TrimsText", func(t *testing.T) {
+		cmd := openCmd()
+		cmd.Subject, cmd.Queue = "  Invoice is wrong\t", " support "
+		given(t).At(at("2026-03-06T16:00:00Z")).When(cmd).Then(opened)
+	})
 	t.Run("NowIsUTC", func(t *testing.T) {
 		paris := time.FixedZone("CET", 3600)
 		given(t).At(at("2026-03-06T16:00:00Z").In(paris)).When(openCmd()).Then(opened)
@@ -110,6 +115,7 @@ func TestOpenCase(t *testing.T) {
 		{"UnknownChannel", func(c *sc.OpenCase) { c.Channel = sc.ChannelUnknown }, []string{"channel"}},
 		{"BlankSubject", func(c *sc.OpenCase) { c.Subject = "  \t" }, []string{"subject"}},
 		{"LongSubject", func(c *sc.OpenCase) { c.Subject = strings.Repeat("é", 201) }, []string{"subject"}},
+		{"QueueNotSlug", func(c *sc.OpenCase) { c.Queue = "Support Team" }, []string{"queue"}},
 		{"BadUTF8", func(c *sc.OpenCase) { c.Description = "\xff" }, []string{"description"}},
 		{"NoTargetForPriority", func(c *sc.OpenCase) { delete(c.SLA.Targets, sc.P2) }, []string{"sla.targets"}},
 		{"PolicyWithoutTargets", func(c *sc.OpenCase) { c.SLA.Targets = nil }, []string{"sla.targets"}},
@@ -243,7 +249,7 @@ func TestWaitAndResume(t *testing.T) {
 		given(t, opened, paused).When(sc.WaitOnCustomer{CaseID: caseID}).Then()
 	})
 	t.Run("WaitInvalid", func(t *testing.T) {
-		given(t, opened).When(sc.WaitOnCustomer{CaseID: caseID, Reason: strings.Repeat("r", 201)}).ThenInvalid("reason")
+		given(t, opened).When(sc.WaitOnCustomer{CaseID: caseID, Reason: "line one\nline two"}).ThenInvalid("reason")
 	})
 	t.Run("WaitErrResolved", func(t *testing.T) {
 		given(t, opened, resolved).When(sc.WaitOnCustomer{CaseID: caseID}).ThenError(sc.ErrResolved)
@@ -367,7 +373,7 @@ func TestEscalateCase(t *testing.T) {
 		})
 	}
 	t.Run("Invalid", func(t *testing.T) {
-		given(t, opened).When(sc.EscalateCase{CaseID: caseID, Level: 6, Note: strings.Repeat("n", 4001)}).ThenInvalid("level", "reason", "note")
+		given(t, opened).When(sc.EscalateCase{CaseID: caseID, Level: 6, Note: strings.Repeat("n", 2001)}).ThenInvalid("level", "reason", "note")
 		given(t, opened).When(sc.EscalateCase{CaseID: caseID, Level: -1, Reason: "x"}).ThenInvalid("level")
 	})
 	t.Run("StateFlags", func(t *testing.T) {
@@ -432,6 +438,7 @@ func TestResolveCase(t *testing.T) {
 	})
 	t.Run("SameAgainIsNoOp", func(t *testing.T) {
 		given(t, opened, resolved).When(cmd).Then()
+		given(t, opened, resolved).When(sc.ResolveCase{CaseID: caseID, Resolution: " credit note sent\n"}).Then()
 		given(t, opened, resolved, closed).When(cmd).Then()
 	})
 	t.Run("ErrResolved", func(t *testing.T) {

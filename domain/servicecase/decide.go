@@ -5,12 +5,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/domain/sla"
+	"github.com/evcrm/evcrm/domain/text"
 )
 
 // Decide checks cmd against the case and returns the events to record.
@@ -50,7 +50,7 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 // Validate checks the policy; field names match the JSON names.
 func (p SLAPolicy) Validate() error {
 	var v domain.Validator
-	checkText(&v, "name", p.Name, maxQueue, true)
+	text.Slug(&v, "name", p.Name, true)
 	v.Merge("calendar", p.Calendar.Validate())
 	v.Require("targets", len(p.Targets) > 0, "must have a target for at least one priority")
 	keys := make([]Priority, 0, len(p.Targets))
@@ -75,14 +75,15 @@ func (s *State) open(c OpenCase, now time.Time) ([]domain.Event, error) {
 	if s.Exists() {
 		return nil, ErrAlreadyExists
 	}
+	c.Queue, c.Subject, c.Description = strings.TrimSpace(c.Queue), strings.TrimSpace(c.Subject), strings.TrimSpace(c.Description)
 	var v domain.Validator
 	v.Require("case_id", c.CaseID != uuid.Nil, "is required")
 	v.Require("customer_id", c.CustomerID != uuid.Nil, "is required")
-	checkText(&v, "queue", c.Queue, maxQueue, true)
+	text.Slug(&v, "queue", c.Queue, true)
 	v.Require("priority", c.Priority.Valid(), "must be one of P1, P2, P3, P4")
 	v.Require("channel", c.Channel.Valid(), "must be one of "+channelList())
-	checkText(&v, "subject", c.Subject, maxShort, true)
-	checkText(&v, "description", c.Description, maxDetail, false)
+	text.Line(&v, "subject", c.Subject, true, text.MaxName)
+	text.Block(&v, "description", c.Description, false, text.MaxSummary)
 	if c.SLA != nil {
 		v.Merge("sla", c.SLA.Validate())
 		if _, ok := c.SLA.Targets[c.Priority]; !ok && c.Priority.Valid() {
@@ -118,9 +119,10 @@ func (s *State) requireActive() error {
 }
 
 func (s *State) assign(c AssignCase, now time.Time) ([]domain.Event, error) {
+	c.Queue = strings.TrimSpace(c.Queue)
 	var v domain.Validator
 	v.Require("agent_id", c.AgentID != uuid.Nil, "is required")
-	checkText(&v, "queue", c.Queue, maxQueue, false)
+	text.Slug(&v, "queue", c.Queue, false)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -151,8 +153,9 @@ func (s *State) firstResponse(c RecordFirstResponse, now time.Time) ([]domain.Ev
 }
 
 func (s *State) wait(c WaitOnCustomer, now time.Time) ([]domain.Event, error) {
+	c.Reason = strings.TrimSpace(c.Reason)
 	var v domain.Validator
-	checkText(&v, "reason", c.Reason, maxShort, false)
+	text.Line(&v, "reason", c.Reason, false, text.MaxReason)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -186,10 +189,11 @@ func (s *State) resumed(now time.Time) CaseResumed {
 }
 
 func (s *State) escalate(c EscalateCase, now time.Time) ([]domain.Event, error) {
+	c.Reason, c.Note = strings.TrimSpace(c.Reason), strings.TrimSpace(c.Note)
 	var v domain.Validator
 	v.Require("level", c.Level >= 0 && c.Level <= MaxEscalationLevel, fmt.Sprintf("must be between 0 (next level) and %d", MaxEscalationLevel))
-	checkText(&v, "reason", c.Reason, maxShort, true)
-	checkText(&v, "note", c.Note, maxText, false)
+	text.Line(&v, "reason", c.Reason, true, text.MaxName)
+	text.Block(&v, "note", c.Note, false, text.MaxReason)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -224,8 +228,9 @@ func (s *State) escalate(c EscalateCase, now time.Time) ([]domain.Event, error) 
 }
 
 func (s *State) resolve(c ResolveCase, now time.Time) ([]domain.Event, error) {
+	c.Resolution = strings.TrimSpace(c.Resolution)
 	var v domain.Validator
-	checkText(&v, "resolution", c.Resolution, maxText, true)
+	text.Block(&v, "resolution", c.Resolution, true, text.MaxSummary)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -258,8 +263,9 @@ func (s *State) close(now time.Time) ([]domain.Event, error) {
 }
 
 func (s *State) reopen(c ReopenCase, now time.Time) ([]domain.Event, error) {
+	c.Reason = strings.TrimSpace(c.Reason)
 	var v domain.Validator
-	checkText(&v, "reason", c.Reason, maxShort, true)
+	text.Line(&v, "reason", c.Reason, true, text.MaxReason)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -283,17 +289,4 @@ func channelList() string {
 		names[i] = string(c)
 	}
 	return strings.Join(names, ", ")
-}
-
-// checkText checks a free-text field: valid UTF-8, at most max characters,
-// and not blank when required.
-func checkText(v *domain.Validator, field, s string, max int, required bool) {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "must be valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	}
 }

@@ -25,14 +25,14 @@ import (
 //   - priority: urgent → P1, high → P2, normal → P3, low → P4; any other word
 //     is an error (the event cannot be interpreted, and must not be guessed);
 //   - channel: "unknown" (ChannelUnknown, which new cases cannot use);
-//   - sla: when v1 has deadlines, the terms {"policy": "v1-calendar-hours",
+//   - sla: when v1 has deadlines, the terms {"policy": "v1_calendar_hours",
 //     around-the-clock calendar, minutes = deadline − opened_at rounded up};
 //     the deadlines themselves are kept exactly as recorded;
 //   - every other field is kept as it is.
 var v1Priorities = map[string]Priority{"urgent": P1, "high": P2, "normal": P3, "low": P4}
 
 // LegacyPolicyName names the SLA terms reconstructed for v1 cases.
-const LegacyPolicyName = "v1-calendar-hours"
+const LegacyPolicyName = "v1_calendar_hours"
 
 func upcastCaseOpenedV1(data json.RawMessage) (json.RawMessage, error) {
 	var m map[string]json.RawMessage

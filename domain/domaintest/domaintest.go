@@ -245,3 +245,39 @@ func Covers(t testing.TB, aggregate string, events ...domain.Event) {
 		t.Errorf("no events registered for aggregate %q", aggregate)
 	}
 }
+
+// Case is one row of a table-driven scenario test; see Run.
+type Case struct {
+	Name  string
+	Given []domain.Event
+	At    time.Time // decision time; zero means Now
+	When  domain.Command
+	// Exactly one outcome: Then (the expected events; none means the command
+	// is a no-op), Err (a refusal matching it with errors.Is) or Invalid (a
+	// validation error naming at least these fields).
+	Then    []domain.Event
+	Err     error
+	Invalid []string
+}
+
+// Run runs each case as a subtest named after it.
+func Run[S any, P Decider[S]](t *testing.T, cases []Case) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Helper()
+			s := Given[S, P](t, c.Given...).When(c.When)
+			if !c.At.IsZero() {
+				s.At(c.At)
+			}
+			switch {
+			case len(c.Invalid) > 0:
+				s.ThenInvalid(c.Invalid...)
+			case c.Err != nil:
+				s.ThenError(c.Err)
+			default:
+				s.Then(c.Then...)
+			}
+		})
+	}
+}

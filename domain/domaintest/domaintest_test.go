@@ -188,3 +188,12 @@ func TestSameEventsAndRender(t *testing.T) {
 type badJSON struct{ C chan int }
 
 func (badJSON) EventType() string { return "BadJSON" }
+
+func TestRun(t *testing.T) {
+	domaintest.Run[counter](t, []domaintest.Case{
+		{Name: "Then", Given: []domain.Event{Incremented{By: 1}}, When: Increment{By: 2}, Then: []domain.Event{Incremented{By: 2}}},
+		{Name: "NoOp", When: Increment{By: 0}},
+		{Name: "Err", When: Increment{By: 101}, Err: errTooBig},
+		{Name: "Invalid", At: time.Unix(1, 0).UTC(), When: Increment{By: -1}, Invalid: []string{"by"}},
+	})
+}

@@ -1,0 +1,182 @@
+package apistore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evcrm/evcrm/internal/apistore"
+	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/evcrm/evcrm/internal/pgtest"
+)
+
+func migrated(t *testing.T) *pgtest.DB {
+	t.Helper()
+	db := pgtest.New(t)
+	if err := apistore.Migrate(context.Background(), db.Pool, nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestMigrateTwice(t *testing.T) {
+	t.Parallel()
+	db := migrated(t)
+	if err := apistore.Migrate(context.Background(), db.Pool, nil); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM `+apistore.VersionTable).Scan(&n); err != nil || n < 2 {
+		t.Fatalf("version table rows = %d, %v", n, err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := migrated(t)
+	s := apistore.NewTokens(db.Pool)
+
+	secret, tok, err := s.Create(ctx, "webshop", auth.Sales, "acme", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []byte
+	if err := db.Pool.QueryRow(ctx, `SELECT token_hash FROM api_tokens WHERE id = $1`, tok.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !auth.HashEqual(stored, auth.HashToken(secret)) {
+		t.Fatal("stored hash is not the token's SHA-256")
+	}
+
+	p, err := s.Authenticate(ctx, secret)
+	if err != nil || p.Name != "webshop" || p.Role != auth.Sales || p.Tenant != "acme" || p.TokenID != tok.ID {
+		t.Fatalf("Authenticate = %+v, %v", p, err)
+	}
+	other, _ := auth.NewToken()
+	for _, bad := range []string{"", "nope", other, secret + "x"} {
+		if _, err := s.Authenticate(ctx, bad); !errors.Is(err, auth.ErrUnauthenticated) {
+			t.Errorf("Authenticate(%q) err = %v", bad, err)
+		}
+	}
+
+	expiredSecret, _, err := s.Create(ctx, "old", auth.Analyst, "acme", time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, expiredSecret); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("expired token: err = %v", err)
+	}
+
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("List = %d tokens, %v", len(list), err)
+	}
+	if list[1].LastUsedAt == nil && list[0].LastUsedAt == nil {
+		t.Error("last_used_at not recorded")
+	}
+
+	if n, err := s.Revoke(ctx, "webshop"); err != nil || n != 1 {
+		t.Fatalf("Revoke = %d, %v", n, err)
+	}
+	if _, err := s.Authenticate(ctx, secret); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("revoked token: err = %v", err)
+	}
+	if _, err := s.Revoke(ctx, tok.ID.String()); !errors.Is(err, apistore.ErrTokenNotFound) {
+		t.Errorf("revoking twice: err = %v", err)
+	}
+	if _, _, err := s.Create(ctx, "x", auth.Role("root"), "acme", time.Time{}); err == nil {
+		t.Error("created a token with an unknown role")
+	}
+}
+
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := migrated(t)
+	s := apistore.NewKeys(db.Pool)
+	h1, h2 := []byte("hash-1"), []byte("hash-2")
+
+	r, err := s.Reserve(ctx, "acme/webshop", "k1", "openCase", h1)
+	if err != nil || !r.Claimed {
+		t.Fatalf("first Reserve = %+v, %v", r, err)
+	}
+	r, err = s.Reserve(ctx, "acme/webshop", "k1", "openCase", h1)
+	if err != nil || r.Claimed || r.Status != 0 || string(r.RequestHash) != "hash-1" {
+		t.Fatalf("Reserve while in flight = %+v, %v", r, err)
+	}
+	if err := s.Complete(ctx, "acme/webshop", "k1", 201, []byte(`{"ok":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	r, err = s.Reserve(ctx, "acme/webshop", "k1", "openCase", h2)
+	if err != nil || r.Claimed || r.Status != 201 || string(r.Response) != `{"ok":true}` || string(r.RequestHash) != "hash-1" {
+		t.Fatalf("Reserve after completion = %+v, %v", r, err)
+	}
+	// Another scope has its own keys.
+	if r, err := s.Reserve(ctx, "acme/crm", "k1", "openCase", h2); err != nil || !r.Claimed {
+		t.Fatalf("other scope: %+v, %v", r, err)
+	}
+	if err := s.Release(ctx, "acme/crm", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Reserve(ctx, "acme/crm", "k1", "openCase", h1); err != nil || !r.Claimed {
+		t.Fatalf("after release: %+v, %v", r, err)
+	}
+
+	// A crashed request's lease runs out; the same request may take over.
+	s.Lease = time.Millisecond
+	if r, err := s.Reserve(ctx, "acme/webshop", "k2", "op", h1); err != nil || !r.Claimed {
+		t.Fatal(r, err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if r, _ := s.Reserve(ctx, "acme/webshop", "k2", "op", h2); r.Claimed {
+		t.Fatal("another request took over a crashed request's key")
+	}
+	if r, _ := s.Reserve(ctx, "acme/webshop", "k2", "op", h1); !r.Claimed {
+		t.Fatal("the retried request could not take over its key")
+	}
+
+	// Expired keys are reusable and purged.
+	s.TTL = time.Millisecond
+	if r, _ := s.Reserve(ctx, "acme/webshop", "k3", "op", h1); !r.Claimed {
+		t.Fatal("k3 not claimed")
+	}
+	time.Sleep(5 * time.Millisecond)
+	if r, _ := s.Reserve(ctx, "acme/webshop", "k3", "op", h2); !r.Claimed {
+		t.Fatal("expired key not reusable")
+	}
+	time.Sleep(5 * time.Millisecond)
+	if n, err := s.Purge(ctx); err != nil || n < 1 {
+		t.Fatalf("Purge = %d, %v", n, err)
+	}
+}
+
+func TestKeysConcurrentReserve(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := migrated(t)
+	s := apistore.NewKeys(db.Pool)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	claimed := 0
+	for range 8 {
+		wg.Go(func() {
+			r, err := s.Reserve(ctx, "acme/x", "same", "op", []byte("h"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if r.Claimed {
+				mu.Lock()
+				claimed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if claimed != 1 {
+		t.Fatalf("%d requests claimed the same key", claimed)
+	}
+}

@@ -1,0 +1,110 @@
+package apistore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Keys stores idempotency keys in the api_idempotency_keys table.
+type Keys struct {
+	pool *pgxpool.Pool
+	// TTL: how long a key and its response are kept (default 24h).
+	TTL time.Duration
+	// Lease: how long an unfinished request holds its key before a retry
+	// may take it over, after a crash (default 1 minute).
+	Lease time.Duration
+}
+
+// NewKeys returns the key store over pool (migrated with Migrate).
+func NewKeys(pool *pgxpool.Pool) *Keys {
+	return &Keys{pool: pool, TTL: 24 * time.Hour, Lease: time.Minute}
+}
+
+// Reservation is the state of a key after Reserve.
+type Reservation struct {
+	// Claimed: the caller now holds the key. It must handle the request and
+	// then call Complete (to keep the response) or Release.
+	Claimed bool
+	// Otherwise the key is held by an earlier request:
+	Operation   string
+	RequestHash []byte
+	// Status is 0 while the earlier request is still being handled.
+	Status   int
+	Response []byte
+}
+
+// Reserve claims (scope, key) for a request, or reports the request that
+// holds it. An expired key, or one whose request crashed (lease over) and
+// that is retried with the same request, is claimed afresh.
+func (s *Keys) Reserve(ctx context.Context, scope, key, operation string, requestHash []byte) (Reservation, error) {
+	for range 3 {
+		var claimed bool
+		err := s.pool.QueryRow(ctx, `
+			INSERT INTO api_idempotency_keys AS k (scope, key, operation, request_hash, locked_until, expires_at)
+			VALUES ($1, $2, $3, $4, now() + $5::interval, now() + $6::interval)
+			ON CONFLICT (scope, key) DO UPDATE
+			SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, status = NULL,
+			    response = NULL, created_at = now(), locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at
+			WHERE k.expires_at <= now()
+			   OR (k.status IS NULL AND k.locked_until <= now() AND k.request_hash = EXCLUDED.request_hash)
+			RETURNING true`,
+			scope, key, operation, requestHash, s.Lease, s.TTL).Scan(&claimed)
+		if err == nil {
+			return Reservation{Claimed: true}, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Reservation{}, fmt.Errorf("reserving idempotency key: %w", err)
+		}
+		var r Reservation
+		var status *int32
+		err = s.pool.QueryRow(ctx, `
+			SELECT operation, request_hash, status, response FROM api_idempotency_keys
+			WHERE scope = $1 AND key = $2`, scope, key).Scan(&r.Operation, &r.RequestHash, &status, &r.Response)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // purged in between: try again
+		}
+		if err != nil {
+			return Reservation{}, fmt.Errorf("reading idempotency key: %w", err)
+		}
+		if status != nil {
+			r.Status = int(*status)
+		}
+		return r, nil
+	}
+	return Reservation{}, errors.New("reserving idempotency key: key keeps changing")
+}
+
+// Complete stores the response to the request holding (scope, key).
+func (s *Keys) Complete(ctx context.Context, scope, key string, status int, response []byte) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE api_idempotency_keys SET status = $3, response = $4
+		WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key, status, response)
+	if err != nil {
+		return fmt.Errorf("storing idempotent response: %w", err)
+	}
+	return nil
+}
+
+// Release frees (scope, key) after a request that should not be remembered
+// (it failed in a way a retry may not repeat).
+func (s *Keys) Release(ctx context.Context, scope, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM api_idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key)
+	if err != nil {
+		return fmt.Errorf("releasing idempotency key: %w", err)
+	}
+	return nil
+}
+
+// Purge deletes expired keys and returns how many.
+func (s *Keys) Purge(ctx context.Context) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM api_idempotency_keys WHERE expires_at <= now()`)
+	if err != nil {
+		return 0, fmt.Errorf("purging idempotency keys: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

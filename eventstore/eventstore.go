@@ -21,11 +21,25 @@
 //
 // Append writes events to one stream atomically, guarded by an
 // ExpectedVersion. A mismatch returns a *VersionError that wraps
-// ErrWrongExpectedVersion and carries the actual version. Appends are
-// idempotent by event ID: sending the same events (same IDs, types and data)
-// again to the same stream succeeds and returns the original result without
-// writing twice; reusing an event ID for other content, or in another
-// stream, fails with ErrDuplicateEventID.
+// ErrWrongExpectedVersion and carries the actual version.
+//
+// Appends are idempotent by event ID, as in EventStoreDB: sending the same
+// events (same IDs, types, schema versions and data, in the same order)
+// again to the same stream, with an expectation that held where they were
+// first written, succeeds and returns the original result without writing
+// twice. This makes a retry after a timeout safe. Metadata is not compared.
+// Anything else that reuses an event ID fails with ErrDuplicateEventID: other
+// content, another stream, another place in the stream, or a batch that only
+// partly overlaps an earlier one. An ID is unique in the whole store.
+//
+// An Append whose context ends while the request is in flight may still have
+// been written; retrying it with the same event IDs settles the question.
+//
+// # Subscriptions
+//
+// Subscribe catches up from a checkpoint, then follows the log live. A
+// handler that stores the Position of the last event it handled, and
+// resubscribes after it, sees every event exactly once.
 package eventstore
 
 import (
@@ -33,9 +47,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -336,21 +352,34 @@ func Category(streamID string) string {
 // StreamID builds "<category>-<id>".
 func StreamID(category string, id uuid.UUID) string { return category + "-" + id.String() }
 
-// ValidateStreamID checks a stream ID: non-empty, bounded, printable.
+// ValidateStreamID checks a stream ID: non-empty, at most
+// MaxStreamIDLength bytes, valid UTF-8, no control characters.
 func ValidateStreamID(id string) error {
 	if id == "" || len(id) > MaxStreamIDLength {
-		return fmt.Errorf("%w: length must be 1..%d", ErrInvalidStreamID, MaxStreamIDLength)
+		return fmt.Errorf("%w: length must be 1..%d bytes", ErrInvalidStreamID, MaxStreamIDLength)
+	}
+	if !utf8.ValidString(id) {
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidStreamID)
 	}
 	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
+		if isControl(r) {
 			return fmt.Errorf("%w: control character", ErrInvalidStreamID)
 		}
 	}
 	return nil
 }
 
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+
+// MaxEventTypeLength bounds event type names.
+const MaxEventTypeLength = 128
+
 // ValidateEvents checks events before an append: at least one, each with an
-// ID (unique in the batch), a type, a schema version and a JSON object body.
+// ID (unique in the batch), a type (1..MaxEventTypeLength bytes of printable
+// UTF-8), a schema version >= 1 and a JSON object body. JSON that no backend
+// can store faithfully is rejected too: invalid UTF-8, the escape \u0000 and
+// unpaired UTF-16 surrogate escapes (PostgreSQL's jsonb refuses them), in the
+// data or in the metadata. Every error wraps ErrInvalidEvent.
 func ValidateEvents(events []EventData) error {
 	if len(events) == 0 {
 		return fmt.Errorf("%w: no events", ErrInvalidEvent)
@@ -364,14 +393,23 @@ func ValidateEvents(events []EventData) error {
 			return fmt.Errorf("%w: event id %s appears twice in one append", ErrInvalidEvent, e.ID)
 		}
 		seen[e.ID] = struct{}{}
-		if e.Type == "" || len(e.Type) > 128 {
-			return fmt.Errorf("%w: event %d: type must be 1..128 characters", ErrInvalidEvent, i)
+		if e.Type == "" || len(e.Type) > MaxEventTypeLength {
+			return fmt.Errorf("%w: event %d: type must be 1..%d bytes", ErrInvalidEvent, i, MaxEventTypeLength)
 		}
-		if e.SchemaVersion < 1 {
-			return fmt.Errorf("%w: event %d: schema version must be >= 1", ErrInvalidEvent, i)
+		if !utf8.ValidString(e.Type) || strings.IndexFunc(e.Type, isControl) >= 0 {
+			return fmt.Errorf("%w: event %d: type must be printable UTF-8", ErrInvalidEvent, i)
+		}
+		if e.SchemaVersion < 1 || e.SchemaVersion > math.MaxInt32 {
+			return fmt.Errorf("%w: event %d: schema version must be 1..%d", ErrInvalidEvent, i, math.MaxInt32)
 		}
 		if !isJSONObject(e.Data) {
 			return fmt.Errorf("%w: event %d: data must be a JSON object", ErrInvalidEvent, i)
+		}
+		if err := checkStorableJSON(e.Data); err != nil {
+			return fmt.Errorf("%w: event %d: data: %v", ErrInvalidEvent, i, err)
+		}
+		if err := e.Metadata.validate(); err != nil {
+			return fmt.Errorf("%w: event %d: metadata: %v", ErrInvalidEvent, i, err)
 		}
 	}
 	return nil
@@ -380,4 +418,72 @@ func ValidateEvents(events []EventData) error {
 func isJSONObject(b json.RawMessage) bool {
 	s := strings.TrimSpace(string(b))
 	return strings.HasPrefix(s, "{") && json.Valid(b)
+}
+
+// checkStorableJSON rejects valid JSON that a backend cannot store as is:
+// invalid UTF-8, \u0000, and \uD800-\uDFFF escapes not forming a pair.
+// b must be valid JSON (backslashes then only occur inside strings).
+func checkStorableJSON(b []byte) error {
+	if !utf8.Valid(b) {
+		return errors.New("not valid UTF-8")
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if b[i] != 'u' {
+			continue
+		}
+		r := hex4(b[i+1 : i+5])
+		i += 4
+		switch {
+		case r == 0:
+			return errors.New(`the escape \u0000 (NUL) is not allowed`)
+		case r >= 0xdc00 && r <= 0xdfff:
+			return errors.New("unpaired UTF-16 surrogate escape")
+		case r >= 0xd800 && r <= 0xdbff:
+			// A high surrogate must be followed by \u and a low surrogate.
+			if i+6 >= len(b) || b[i+1] != '\\' || b[i+2] != 'u' {
+				return errors.New("unpaired UTF-16 surrogate escape")
+			}
+			if lo := hex4(b[i+3 : i+7]); lo < 0xdc00 || lo > 0xdfff {
+				return errors.New("unpaired UTF-16 surrogate escape")
+			}
+			i += 6
+		}
+	}
+	return nil
+}
+
+// hex4 decodes four hex digits (already validated by json.Valid).
+func hex4(h []byte) rune {
+	var r rune
+	for _, c := range h {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
+}
+
+// validate rejects metadata strings containing NUL, which PostgreSQL's jsonb
+// cannot store.
+func (m Metadata) validate() error {
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+	if bad(m.Actor) || bad(m.ActorRole) || bad(m.Source) || bad(m.Tenant) {
+		return errors.New("NUL character in a string")
+	}
+	for k, v := range m.Extra {
+		if bad(k) || bad(v) {
+			return errors.New("NUL character in extra")
+		}
+	}
+	return nil
 }

@@ -95,6 +95,14 @@ func New(tb testing.TB, opts ...Options) *DB {
 			return
 		}
 		defer admin.Close()
+		// Schemas named "<schema>__..." belong to the test too (the
+		// projections runtime keeps each read-model generation in one).
+		if _, err := admin.Exec(ctx, `DO $$DECLARE s text; BEGIN
+			FOR s IN SELECT nspname FROM pg_namespace WHERE starts_with(nspname, '`+schema+`__') LOOP
+				EXECUTE format('DROP SCHEMA %I CASCADE', s);
+			END LOOP; END$$`); err != nil {
+			tb.Errorf("pgtest: dropping schemas of %s: %v", schema, err)
+		}
 		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			tb.Errorf("pgtest: dropping schema %s: %v", schema, err)
 		}

@@ -19,7 +19,7 @@ var (
 	opp      = uuid.MustParse("1e000000-0000-4000-8000-0000000000b1")
 	opp2     = uuid.MustParse("1e000000-0000-4000-8000-0000000000b2")
 	now      = domaintest.Now
-	closeOn   = time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
+	closeOn  = time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
 	amount   = domain.Money{Amount: 12_000_00, Currency: "EUR"}
 )
 

@@ -16,8 +16,8 @@ import (
 var (
 	caseID     = uuid.MustParse("00000000-0000-4000-8000-00000000c001")
 	customerID = uuid.MustParse("00000000-0000-4000-8000-0000000c0001")
-	agentID    = uuid.MustParse("00000000-0000-4000-8000-0000000a0001")
-	agent2ID   = uuid.MustParse("00000000-0000-4000-8000-0000000a0002")
+	agentID    = "ann"
+	agent2ID   = "bob"
 	orderID    = uuid.MustParse("00000000-0000-4000-8000-0000000d0001")
 )
 
@@ -167,7 +167,7 @@ func TestAssignCase(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		st := given(t, opened).At(now).When(sc.AssignCase{CaseID: caseID, AgentID: agentID}).Then(assigned)
 		if st.AgentID() != agentID {
-			t.Errorf("AgentID() = %s", st.AgentID())
+			t.Errorf("AgentID() = %q", st.AgentID())
 		}
 	})
 	t.Run("SameAgentIsNoOp", func(t *testing.T) {
@@ -228,6 +228,9 @@ func TestRecordFirstResponse(t *testing.T) {
 	}
 	t.Run("ErrResolved", func(t *testing.T) {
 		given(t, opened, resolved).When(cmd).ThenError(sc.ErrResolved)
+	})
+	t.Run("Invalid", func(t *testing.T) {
+		given(t, opened).When(sc.RecordFirstResponse{CaseID: caseID, AgentID: "a\nb"}).ThenInvalid("agent_id")
 	})
 	t.Run("LateIsBreached", func(t *testing.T) {
 		st := given(t, opened).At(at("2026-03-09T11:00:00Z")).When(cmd).Then(

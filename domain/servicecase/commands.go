@@ -20,7 +20,7 @@ type OpenCase struct {
 // Queue as well when Queue is given.
 type AssignCase struct {
 	CaseID  uuid.UUID `json:"case_id"`
-	AgentID uuid.UUID `json:"agent_id"`
+	AgentID string    `json:"agent_id"` // the agent's user principal
 	Queue   string    `json:"queue,omitempty"`
 }
 
@@ -28,7 +28,7 @@ type AssignCase struct {
 // responses are interactions, not case events.
 type RecordFirstResponse struct {
 	CaseID  uuid.UUID `json:"case_id"`
-	AgentID uuid.UUID `json:"agent_id,omitzero"`
+	AgentID string    `json:"agent_id,omitempty"` // user principal of the responder
 }
 
 // WaitOnCustomer stops the SLA clocks until the customer answers.

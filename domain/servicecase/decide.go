@@ -119,9 +119,9 @@ func (s *State) requireActive() error {
 }
 
 func (s *State) assign(c AssignCase, now time.Time) ([]domain.Event, error) {
-	c.Queue = strings.TrimSpace(c.Queue)
+	c.Queue, c.AgentID = strings.TrimSpace(c.Queue), strings.TrimSpace(c.AgentID)
 	var v domain.Validator
-	v.Require("agent_id", c.AgentID != uuid.Nil, "is required")
+	text.Line(&v, "agent_id", c.AgentID, true, text.MaxName)
 	text.Slug(&v, "queue", c.Queue, false)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -140,6 +140,12 @@ func (s *State) assign(c AssignCase, now time.Time) ([]domain.Event, error) {
 }
 
 func (s *State) firstResponse(c RecordFirstResponse, now time.Time) ([]domain.Event, error) {
+	c.AgentID = strings.TrimSpace(c.AgentID)
+	var v domain.Validator
+	text.Line(&v, "agent_id", c.AgentID, false, text.MaxName)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	if !s.firstResp.doneAt.IsZero() {
 		return nil, nil // only the first response is recorded
 	}

@@ -29,8 +29,8 @@ type CaseOpened struct {
 // CaseAssigned: the case was given to an agent.
 type CaseAssigned struct {
 	CaseID          uuid.UUID `json:"case_id"`
-	AgentID         uuid.UUID `json:"agent_id"`
-	PreviousAgentID uuid.UUID `json:"previous_agent_id,omitzero"`
+	AgentID         string    `json:"agent_id"`
+	PreviousAgentID string    `json:"previous_agent_id,omitempty"`
 	Queue           string    `json:"queue"`
 	AssignedAt      time.Time `json:"assigned_at"`
 }
@@ -40,7 +40,7 @@ type CaseAssigned struct {
 // response came after it (true when there is no deadline).
 type CaseFirstResponseGiven struct {
 	CaseID      uuid.UUID `json:"case_id"`
-	AgentID     uuid.UUID `json:"agent_id,omitzero"`
+	AgentID     string    `json:"agent_id,omitempty"`
 	RespondedAt time.Time `json:"responded_at"`
 	Due         time.Time `json:"due,omitzero"`
 	Met         bool      `json:"met"`

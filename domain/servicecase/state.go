@@ -21,7 +21,7 @@ type State struct {
 	subject     string
 	status      Status
 	openedAt    time.Time
-	agentID     uuid.UUID
+	agentID     string
 	level       int
 	terms       *SLATerms
 	firstResp   slaClock
@@ -57,8 +57,8 @@ func (s *State) Subject() string       { return s.subject }
 func (s *State) Status() Status        { return s.status }
 func (s *State) OpenedAt() time.Time   { return s.openedAt }
 
-// AgentID is the assigned agent, uuid.Nil when unassigned.
-func (s *State) AgentID() uuid.UUID { return s.agentID }
+// AgentID is the user principal of the assigned agent, "" when unassigned.
+func (s *State) AgentID() string { return s.agentID }
 
 // EscalationLevel is 0 until the case is escalated.
 func (s *State) EscalationLevel() int { return s.level }

@@ -4,13 +4,11 @@
 //
 // # Life cycle
 //
-//	OpenCase ──▶ open ◀──────────────▶ waiting_on_customer
-//	              │   WaitOnCustomer /      │
-//	              │   ResumeCase            │ ResolveCase (resumes first)
-//	              ▼                         ▼
-//	           resolved ──CloseCase──▶ closed (final)
-//	              │
-//	              └──ReopenCase──▶ open
+//	OpenCase ──▶ open ◀───WaitOnCustomer / ResumeCase───▶ waiting_on_customer
+//	              │                                              │
+//	              └──────────────ResolveCase─────┬───────────────┘ (resumes the clocks first)
+//	                                             ▼
+//	         open ◀──ReopenCase── resolved ──CloseCase──▶ closed (final)
 //
 // Assignment, the first response and escalations are facts recorded on an
 // active (open or waiting) case; they do not change its status.

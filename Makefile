@@ -8,7 +8,7 @@ export TEST_DATABASE_URL ?= postgres://evcrm:evcrm@localhost:5432/evcrm_test?ssl
 
 BIN := bin/evcrm
 
-.PHONY: run test bench lint migrate build db clean
+.PHONY: run test bench lint migrate build db clean docs
 
 build:
 	$(GO) build -o $(BIN) ./cmd/evcrm
@@ -36,6 +36,11 @@ bench: db build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# docs/events.md is generated from the event registry (evcrm events); a test
+# in cmd/evcrm fails when it is out of date.
+docs:
+	$(GO) run ./cmd/evcrm events --format markdown > docs/events.md.tmp && mv docs/events.md.tmp docs/events.md
 
 clean:
 	rm -rf bin

@@ -325,9 +325,15 @@ type Store interface {
 	// StreamVersion returns the stream's current version (0 if it has no events).
 	StreamVersion(ctx context.Context, streamID string) (uint64, error)
 	// ReadAll reads a page of the global log after a position. It returns
-	// only events that no later-committing transaction can precede.
+	// only events that no later-committing transaction can precede, so an
+	// event appended a moment ago may be missing for a moment (the
+	// PostgreSQL backend waits for older transactions to end); paging until
+	// Head reads everything appended before Head was called.
 	ReadAll(ctx context.Context, opts ReadAllOptions) ([]RecordedEvent, error)
-	// Head returns the position of the last event a subscriber can see now.
+	// Head returns the position of the latest event written so far (Start
+	// when there is none). Every event appended before the call is at or
+	// before it, so a reader that has handled an event at Head (or after
+	// it) has handled them all. Readers may need a moment to reach it.
 	Head(ctx context.Context) (Position, error)
 	// Subscribe catches up from opts.After, then delivers new events live,
 	// until ctx ends (it then returns ctx.Err()) or h fails (it returns h's

@@ -71,16 +71,21 @@ type test struct {
 
 // fixture bundles what one test needs.
 type fixture struct {
-	t   *testing.T
-	s   eventstore.Store
-	ctx context.Context
-	cat string // a category of this test's own
+	t     *testing.T
+	s     eventstore.Store
+	ctx   context.Context
+	cat   string              // a category of this test's own
+	start eventstore.Position // the head when the test began
 }
 
 func newFixture(t *testing.T, s eventstore.Store) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return &fixture{t: t, s: s, ctx: ctx, cat: NewCategory()}
+	start, err := s.Head(ctx)
+	if err != nil {
+		t.Fatalf("Head: %v", err)
+	}
+	return &fixture{t: t, s: s, ctx: ctx, cat: NewCategory(), start: start}
 }
 
 // NewCategory returns a fresh category name ("c" and 12 hex digits).
@@ -145,10 +150,38 @@ func (f *fixture) version(stream string) uint64 {
 	return v
 }
 
+// settle waits until ReadAll returns everything appended so far: it reads
+// the log written since the test began, unfiltered, until it reaches the
+// head. (A backend may hold back events while older transactions run.)
+func (f *fixture) settle() {
+	f.t.Helper()
+	head, err := f.s.Head(f.ctx)
+	if err != nil {
+		f.t.Fatalf("Head: %v", err)
+	}
+	after := f.start
+	deadline := time.Now().Add(Wait)
+	for after.Less(head) {
+		evs, err := f.s.ReadAll(f.ctx, eventstore.ReadAllOptions{After: after})
+		if err != nil {
+			f.t.Fatalf("ReadAll(after %s): %v", after, err)
+		}
+		if len(evs) > 0 {
+			after = evs[len(evs)-1].Position
+			continue
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("ReadAll did not reach the head %s in %v (stuck at %s)", head, Wait, after)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // readAll pages through the global log with filter (which must name
-// categories of this test) and returns everything.
+// categories of this test) and returns everything appended so far.
 func (f *fixture) readAll(filter eventstore.Filter, page int) []eventstore.RecordedEvent {
 	f.t.Helper()
+	f.settle()
 	var out []eventstore.RecordedEvent
 	after := eventstore.Start
 	for i := 0; ; i++ {

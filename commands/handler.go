@@ -77,8 +77,30 @@ func (c Config) Validate() error {
 type Option func(*options)
 
 type options struct {
-	enrich  map[string]func(context.Context, domain.Command) (domain.Command, error)
-	noRetry map[string]bool
+	enrich   map[string]func(context.Context, domain.Command) (domain.Command, error)
+	identity map[string]func(domain.Command) (string, bool)
+	noRetry  map[string]bool
+}
+
+// IdentifyBy derives the command ID of commands of type C that come without
+// one (no idempotency key) from a natural key of the command, e.g. the
+// external reference of a webhook: the same natural key on the same stream
+// is then recorded once. key returns false when the command has none.
+func IdentifyBy[C domain.Command](key func(cmd C) (string, bool)) Option {
+	var zero C
+	typ := zero.CommandType()
+	return func(o *options) {
+		if o.identity == nil {
+			o.identity = map[string]func(domain.Command) (string, bool){}
+		}
+		o.identity[typ] = func(cmd domain.Command) (string, bool) {
+			c, ok := cmd.(C)
+			if !ok {
+				return "", false
+			}
+			return key(c)
+		}
+	}
 }
 
 // Enrich runs f on every command of type C before the aggregate decides
@@ -167,6 +189,13 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	res.StreamID, res.AggregateID = streamID, id
 
 	commandID := meta.CommandID
+	if commandID == uuid.Nil {
+		if f := h.opts.identity[typ]; f != nil {
+			if key, ok := f(cmd); ok {
+				commandID = CommandIDFromKey(streamID+"/"+typ, key)
+			}
+		}
+	}
 	if commandID == uuid.Nil {
 		commandID = uuid.New()
 	}

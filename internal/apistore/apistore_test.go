@@ -180,3 +180,34 @@ func TestKeysConcurrentReserve(t *testing.T) {
 		t.Fatalf("%d requests claimed the same key", claimed)
 	}
 }
+
+func TestSequences(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := migrated(t)
+	s := apistore.NewSequences(db.Pool)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	for range 10 {
+		wg.Go(func() {
+			n, err := s.Next(ctx, "complaint/2026")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			seen[n] = true
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for i := int64(1); i <= 10; i++ {
+		if !seen[i] {
+			t.Fatalf("numbers handed out: %v, want 1..10 once each", seen)
+		}
+	}
+	if n, err := s.Next(ctx, "complaint/2027"); err != nil || n != 1 {
+		t.Fatalf("another sequence starts at %d, %v", n, err)
+	}
+}

@@ -1,0 +1,438 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/evcrm/evcrm/commands"
+	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/internal/apistore"
+	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/google/uuid"
+)
+
+// CommandRoute describes the endpoint of one command type C. The request
+// body is the command itself (its JSON is the same as on the message bus);
+// the {id} of the path, if any, fills one of its UUID fields (which the body
+// may then leave out).
+type CommandRoute[C domain.Command] struct {
+	OperationID string // stable, e.g. "escalateCase"
+	Path        string // e.g. "/v1/cases/{id}/escalate"
+	Summary     string
+	Description string
+	Tags        []string
+	Roles       []auth.Role
+	// PathField is the JSON name of the command field that the path's {id}
+	// fills. Default: the field holding the aggregate ID.
+	PathField string
+	// Creates marks a creation: the aggregate ID is optional in the body
+	// (the server derives it from the Idempotency-Key, or makes one) and
+	// success is 201 Created.
+	Creates bool
+	// Optional lists JSON fields that the command requires but the server
+	// fills in when the client leaves them out (an Enrich option of the
+	// command's handler), e.g. a complaint's reference.
+	Optional []string
+}
+
+// CommandHeaders are the headers every command endpoint reads.
+type CommandHeaders struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the request safe to retry: the same key with the same request returns the original result without acting twice; the same key with another request is refused (422). Keys are kept 24 hours."`
+	IfMatch        string `header:"If-Match" maxLength:"40" doc:"Optimistic concurrency: the stream version (as in the ETag, e.g. \"3\") the command is based on, or * for 'the aggregate exists'. A mismatch is refused with 412 and the current version."`
+	OccurredAt     string `header:"Occurred-At" maxLength:"64" doc:"When the fact happened in the world (RFC 3339), if earlier than now, e.g. a call logged afterwards. Default: now."`
+	SourceApp      string `header:"Source-App" maxLength:"100" doc:"The app sending the command, recorded on the events (default: api)."`
+}
+
+type commandInput[C any] struct {
+	CommandHeaders
+	ID   string `path:"id" format:"uuid" doc:"ID of the resource the command is about"`
+	Body *C
+}
+
+type createInput[C any] struct {
+	CommandHeaders
+	Body *C
+}
+
+// CommandResult is the response to every command.
+type CommandResult struct {
+	Stream        string      `json:"stream" doc:"Stream the events were appended to" example:"case-0195b2c4-7f5e-7d1a-9c3b-5a4e2f1d0c9b"`
+	ID            uuid.UUID   `json:"id" doc:"ID of the aggregate"`
+	Version       uint64      `json:"version" doc:"Stream version after the command (use it in If-Match)"`
+	Position      string      `json:"position" doc:"Global position of the last event, commit/prepare" example:"10452/10452"`
+	EventIDs      []uuid.UUID `json:"event_ids" doc:"IDs of the events recorded, in order (empty if the command changed nothing)"`
+	CorrelationID string      `json:"correlation_id" doc:"Correlation ID stamped on the events"`
+}
+
+type commandOutput struct {
+	Status   int
+	ETag     string `header:"ETag" doc:"Stream version after the command"`
+	Location string `header:"Location" doc:"The stream of the created aggregate"`
+	Replayed string `header:"Idempotent-Replayed" doc:"true when this is the stored result of an earlier request with the same Idempotency-Key"`
+	Body     CommandResult
+}
+
+// RegisterCommand adds the endpoint of command C. It panics on a route that
+// does not fit its command (programmer error, found at start-up).
+func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
+	t := reflect.TypeFor[C]()
+	if r.OperationID == "" || r.Path == "" {
+		panic(fmt.Sprintf("api: command %s: route needs an operation ID and a path", t))
+	}
+	if t.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("api: command %s must be a struct type", t))
+	}
+	var zero C
+	typ := zero.CommandType()
+	idField := aggregateIDField[C]()
+	hasPathID := strings.Contains(r.Path, "{id}")
+	pathField := r.PathField
+	if pathField == "" && hasPathID {
+		pathField = idField.json
+	}
+	var pathIdx []int
+	if hasPathID {
+		f, ok := uuidFieldByJSON(t, pathField)
+		if !ok {
+			panic(fmt.Sprintf("api: %s: command %s has no UUID field %q for the path's {id}", r.OperationID, typ, pathField))
+		}
+		pathIdx = f.index
+	} else if pathField != "" {
+		panic(fmt.Sprintf("api: %s: PathField set but the path has no {id}", r.OperationID))
+	}
+	if r.Creates && idField.index == nil {
+		panic(fmt.Sprintf("api: %s: cannot tell which field of %s holds the aggregate ID", r.OperationID, typ))
+	}
+	if !r.Creates && !hasPathID {
+		panic(fmt.Sprintf("api: %s: a command on an existing aggregate needs {id} in its path", r.OperationID))
+	}
+
+	// The body schema: the command's, minus the field the path fills, with
+	// the aggregate ID optional for creations.
+	hapi := s.api
+	registry := hapi.OpenAPI().Components.Schemas
+	schema := huma.SchemaFromType(registry, t)
+	if schema.Type != huma.TypeObject {
+		panic(fmt.Sprintf("api: command %s does not map to a JSON object", typ))
+	}
+	props := make(map[string]*huma.Schema, len(schema.Properties))
+	for k, v := range schema.Properties {
+		props[k] = v
+	}
+	schema.Properties = props
+	if pathField != "" {
+		d := *props[pathField]
+		d.Description = "Optional: the {id} of the path. If given, it must be the same."
+		props[pathField] = &d
+	}
+	schema.Required = slices.DeleteFunc(slices.Clone(schema.Required), func(k string) bool {
+		return k == pathField || (r.Creates && k == idField.json) || slices.Contains(r.Optional, k)
+	})
+	for _, k := range r.Optional {
+		if schema.Properties[k] == nil {
+			panic(fmt.Sprintf("api: %s: optional field %q is not in %s", r.OperationID, k, typ))
+		}
+	}
+	if r.Creates && schema.Properties[idField.json] != nil {
+		d := *schema.Properties[idField.json]
+		d.Description = "Client-chosen ID (idempotent creation). Omit it to let the server make one."
+		schema.Properties[idField.json] = &d
+	}
+	schema.Description = fmt.Sprintf("The %s command.", typ)
+	schema.PrecomputeMessages()
+	name := strings.ToUpper(r.OperationID[:1]) + r.OperationID[1:] + "Request"
+	if _, dup := registry.Map()[name]; dup {
+		panic(fmt.Sprintf("api: %s: schema %s registered twice (duplicate operation ID?)", r.OperationID, name))
+	}
+	registry.Map()[name] = schema
+	ref := &huma.Schema{Ref: "#/components/schemas/" + name}
+
+	status := http.StatusOK
+	if r.Creates {
+		status = http.StatusCreated
+	}
+	op := huma.Operation{
+		OperationID:   r.OperationID,
+		Method:        http.MethodPost,
+		Path:          r.Path,
+		Summary:       r.Summary,
+		Description:   r.Description,
+		Tags:          r.Tags,
+		DefaultStatus: status,
+		MaxBodyBytes:  s.opts.MaxBodyBytes + 1, // the router's limit applies first
+		RequestBody: &huma.RequestBody{
+			Required: len(schema.Required) > 0,
+			Content:  map[string]*huma.MediaType{"application/json": {Schema: ref}},
+		},
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,
+			http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
+		Metadata: map[string]any{"evcrm.command": typ},
+	}
+	if op.Extensions == nil {
+		op.Extensions = map[string]any{}
+	}
+	op.Extensions["x-evcrm-command"] = typ
+
+	h := &commandHandler[C]{s: s, route: r, typ: typ, idIdx: idField.index, pathIdx: pathIdx, pathJSON: pathField, status: status}
+	if hasPathID {
+		Register(hapi, op, r.Roles, func(ctx context.Context, in *commandInput[C]) (*commandOutput, error) {
+			id, err := uuid.Parse(in.ID)
+			if err != nil {
+				return nil, &domain.Error{Kind: domain.KindValidation, Code: "validation_failed", Message: "validation failed",
+					Fields: []domain.FieldError{{Field: "id", Message: "must be a UUID"}}}
+			}
+			return h.handle(ctx, in.CommandHeaders, id, in.Body)
+		})
+		return
+	}
+	Register(hapi, op, r.Roles, func(ctx context.Context, in *createInput[C]) (*commandOutput, error) {
+		return h.handle(ctx, in.CommandHeaders, uuid.Nil, in.Body)
+	})
+}
+
+type commandHandler[C domain.Command] struct {
+	s        *Server
+	route    CommandRoute[C]
+	typ      string
+	idIdx    []int // the aggregate ID field
+	pathIdx  []int // the field the path's {id} fills
+	pathJSON string
+	status   int
+}
+
+func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, pathID uuid.UUID, body *C) (*commandOutput, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, auth.ErrUnauthenticated
+	}
+	var cmd C
+	if body != nil {
+		cmd = *body
+	}
+	v := reflect.ValueOf(&cmd).Elem()
+	if h.pathIdx != nil {
+		f := v.FieldByIndex(h.pathIdx)
+		if id := f.Interface().(uuid.UUID); id != uuid.Nil && id != pathID {
+			return nil, &domain.Error{Kind: domain.KindValidation, Code: "validation_failed", Message: "validation failed",
+				Fields: []domain.FieldError{{Field: h.pathJSON, Message: "must be the ID of the path, or left out"}}}
+		}
+		f.Set(reflect.ValueOf(pathID))
+	}
+	expected, err := parseIfMatch(hdr.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	var occurredAt time.Time
+	if hdr.OccurredAt != "" {
+		if occurredAt, err = time.Parse(time.RFC3339Nano, hdr.OccurredAt); err != nil {
+			return nil, &domain.Error{Kind: domain.KindValidation, Code: "validation_failed", Message: "validation failed",
+				Fields: []domain.FieldError{{Field: "occurred_at", Message: "must be an RFC 3339 time"}}}
+		}
+	}
+
+	scope := p.Tenant + "/" + p.Name
+	key := hdr.IdempotencyKey
+	var commandID uuid.UUID // none: the command side makes one
+	if key != "" {
+		commandID = commands.CommandIDFromKey(scope, key)
+		hash, err := requestHash(h.route.OperationID, pathID, hdr, cmd)
+		if err != nil {
+			return nil, err
+		}
+		res, err := h.s.opts.Keys.Reserve(ctx, scope, key, h.route.OperationID, hash)
+		if err != nil {
+			return nil, err
+		}
+		if !res.Claimed {
+			return h.replay(res, hash)
+		}
+		done := false
+		defer func() {
+			if !done {
+				// Failed: forget the key so the client may retry it.
+				if err := h.s.opts.Keys.Release(context.WithoutCancel(ctx), scope, key); err != nil {
+					Logger(ctx).ErrorContext(ctx, "releasing idempotency key", errAttr(err))
+				}
+			}
+		}()
+		out, err := h.dispatch(ctx, p, hdr, cmd, commandID, expected, occurredAt)
+		if err != nil {
+			return nil, err
+		}
+		stored, err := json.Marshal(out.Body)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.s.opts.Keys.Complete(context.WithoutCancel(ctx), scope, key, out.Status, stored); err != nil {
+			// The command is recorded; a retry will find its events.
+			Logger(ctx).ErrorContext(ctx, "storing idempotent response", errAttr(err))
+		}
+		done = true
+		return out, nil
+	}
+	return h.dispatch(ctx, p, hdr, cmd, commandID, expected, occurredAt)
+}
+
+func (h *commandHandler[C]) dispatch(ctx context.Context, p auth.Principal, hdr CommandHeaders, cmd C, commandID uuid.UUID,
+	expected eventstore.ExpectedVersion, occurredAt time.Time) (*commandOutput, error) {
+	if h.route.Creates {
+		f := reflect.ValueOf(&cmd).Elem().FieldByIndex(h.idIdx)
+		if f.Interface().(uuid.UUID) == uuid.Nil {
+			id := commands.AggregateIDFor(commandID)
+			if hdr.IdempotencyKey == "" {
+				id = uuid.Must(uuid.NewV7())
+			}
+			f.Set(reflect.ValueOf(id))
+		}
+	}
+	source := hdr.SourceApp
+	if source == "" {
+		source = h.s.opts.DefaultSource
+	}
+	meta := commands.Metadata{
+		CommandID:     commandID,
+		CorrelationID: correlationUUID(ctx),
+		Actor:         p.Name,
+		Role:          string(p.Role),
+		Source:        source,
+		Tenant:        p.Tenant,
+		OccurredAt:    occurredAt,
+		Expected:      expected,
+	}
+	res, err := h.s.opts.Dispatcher.Dispatch(ctx, cmd, meta)
+	if err != nil {
+		return nil, err
+	}
+	body := CommandResult{
+		Stream:        res.StreamID,
+		ID:            res.AggregateID,
+		Version:       res.Version,
+		Position:      res.Position.String(),
+		EventIDs:      res.EventIDs,
+		CorrelationID: CorrelationID(ctx),
+	}
+	if body.EventIDs == nil {
+		body.EventIDs = []uuid.UUID{}
+	}
+	return h.output(h.status, body, res.Replayed), nil
+}
+
+func (h *commandHandler[C]) output(status int, body CommandResult, replayed bool) *commandOutput {
+	out := &commandOutput{Status: status, ETag: etag(body.Version), Body: body}
+	if h.route.Creates {
+		out.Location = "/v1/streams/" + body.Stream
+	}
+	if replayed {
+		out.Replayed = "true"
+	}
+	return out
+}
+
+// replay answers a request whose Idempotency-Key is held already.
+func (h *commandHandler[C]) replay(res apistore.Reservation, hash []byte) (*commandOutput, error) {
+	if res.Operation != h.route.OperationID || !bytes.Equal(res.RequestHash, hash) {
+		return nil, errKeyReused
+	}
+	if res.Status == 0 {
+		return nil, errKeyInFlight
+	}
+	var body CommandResult
+	if err := json.Unmarshal(res.Response, &body); err != nil {
+		return nil, fmt.Errorf("decoding stored response: %w", err)
+	}
+	return h.output(res.Status, body, true), nil
+}
+
+// requestHash identifies a request for idempotency: the operation, the path
+// ID, the headers that change its meaning and the command as decoded (so
+// white space and key order do not matter).
+func requestHash(operation string, pathID uuid.UUID, hdr CommandHeaders, cmd any) ([]byte, error) {
+	b, err := json.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("hashing request: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", operation, pathID, hdr.IfMatch, hdr.OccurredAt, hdr.SourceApp)
+	h.Write(b)
+	return h.Sum(nil), nil
+}
+
+// parseIfMatch reads If-Match: "3", 3, W/"3" or *.
+func parseIfMatch(s string) (eventstore.ExpectedVersion, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "":
+		return eventstore.Any, nil
+	case "*":
+		return eventstore.StreamExists, nil
+	}
+	s = strings.TrimPrefix(s, "W/")
+	s = strings.Trim(s, `"`)
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return eventstore.Any, errBadIfMatch
+	}
+	return eventstore.Exact(v), nil
+}
+
+func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
+
+type field struct {
+	index []int
+	json  string
+}
+
+// aggregateIDField finds the UUID field whose value AggregateID returns, by
+// putting a distinct marker in each (embedded structs included).
+func aggregateIDField[C domain.Command]() field {
+	var c C
+	v := reflect.ValueOf(&c).Elem()
+	marks := map[uuid.UUID]field{}
+	for _, f := range uuidFields(v.Type()) {
+		m := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint(f.index)))
+		v.FieldByIndex(f.index).Set(reflect.ValueOf(m))
+		marks[m] = f
+	}
+	return marks[c.AggregateID()]
+}
+
+func uuidFieldByJSON(t reflect.Type, name string) (field, bool) {
+	for _, f := range uuidFields(t) {
+		if f.json == name {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+// uuidFields lists the JSON-visible uuid.UUID fields of a struct, promoted
+// fields of embedded structs included.
+func uuidFields(t reflect.Type) []field {
+	var out []field
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Type != reflect.TypeFor[uuid.UUID]() || jsonName(f) == "-" {
+			continue
+		}
+		out = append(out, field{index: f.Index, json: jsonName(f)})
+	}
+	return out
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}

@@ -1,0 +1,110 @@
+package api_test
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/evcrm/evcrm/api"
+	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/google/uuid"
+)
+
+type openAPIDoc struct {
+	Paths map[string]map[string]struct {
+		OperationID string              `json:"operationId"`
+		Roles       []string            `json:"x-evcrm-roles"`
+		Security    []map[string][]any  `json:"security"`
+		Responses   map[string]struct{} `json:"responses"`
+	} `json:"paths"`
+}
+
+// TestEveryRouteEnforcesRoles walks every operation of the OpenAPI document:
+// each declares its roles, refuses a request without token or with a bad
+// token (401), refuses every other role (403), and lets its roles through.
+func TestEveryRouteEnforcesRoles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var doc openAPIDoc
+	res := b.do(req{method: http.MethodGet, path: "/openapi.json"})
+	if res.status != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d", res.status)
+	}
+	res.json(t, &doc)
+	if len(doc.Paths) < 40 {
+		t.Fatalf("only %d paths in the OpenAPI document", len(doc.Paths))
+	}
+	badToken, _ := auth.NewToken()
+	paths := make([]string, 0, len(doc.Paths))
+	for p := range doc.Paths {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	operations := 0
+	for _, p := range paths {
+		for method, op := range doc.Paths[p] {
+			operations++
+			method = strings.ToUpper(method)
+			path := strings.NewReplacer("{id}", uuid.NewString(), "{stream}", "customer-"+uuid.NewString()).Replace(p)
+			var body any
+			if method == http.MethodPost {
+				body = map[string]any{}
+			}
+			name := method + " " + p
+			if len(op.Roles) == 0 {
+				t.Errorf("%s declares no roles", name)
+				continue
+			}
+			if len(op.Security) == 0 || op.Security[0][api.SecurityScheme] == nil {
+				t.Errorf("%s declares no bearer security", name)
+			}
+			for _, code := range []string{"401", "403"} {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("%s does not document %s", name, code)
+				}
+			}
+
+			res := b.do(req{method: method, path: path, body: body})
+			if res.status != http.StatusUnauthorized || !strings.HasPrefix(res.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s without token: %d (WWW-Authenticate %q), want 401", name, res.status, res.header.Get("WWW-Authenticate"))
+			} else {
+				res.problem(t)
+			}
+			if res := b.do(req{method: method, path: path, body: body, token: badToken}); res.status != http.StatusUnauthorized {
+				t.Errorf("%s with an unknown token: %d, want 401", name, res.status)
+			}
+			if res := b.do(req{method: method, path: path, body: body, token: "Basic xyz"}); res.status != http.StatusUnauthorized {
+				t.Errorf("%s with a malformed token: %d, want 401", name, res.status)
+			}
+			for _, role := range auth.Roles {
+				res := b.do(req{method: method, path: path, body: body, role: role})
+				allowed := slices.Contains(op.Roles, string(role))
+				switch {
+				case !allowed && res.status != http.StatusForbidden:
+					t.Errorf("%s as %s: %d, want 403", name, role, res.status)
+				case !allowed:
+					if p := res.problem(t); p.Code != "forbidden" {
+						t.Errorf("%s as %s: code %q", name, role, p.Code)
+					}
+				case res.status == http.StatusUnauthorized || res.status == http.StatusForbidden || res.status >= 500:
+					t.Errorf("%s as %s (allowed): %d %s", name, role, res.status, res.body)
+				}
+			}
+		}
+	}
+	t.Logf("%d operations checked, each with %d roles", operations, len(auth.Roles))
+
+	// Auditors and analysts never write.
+	for _, p := range paths {
+		for method, op := range doc.Paths[p] {
+			if strings.EqualFold(method, http.MethodGet) {
+				continue
+			}
+			if slices.Contains(op.Roles, string(auth.Auditor)) || slices.Contains(op.Roles, string(auth.Analyst)) {
+				t.Errorf("%s %s admits a read-only role: %v", method, p, op.Roles)
+			}
+		}
+	}
+}

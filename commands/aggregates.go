@@ -1,0 +1,173 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/campaign"
+	"github.com/evcrm/evcrm/domain/complaint"
+	"github.com/evcrm/evcrm/domain/customer"
+	"github.com/evcrm/evcrm/domain/feedback"
+	"github.com/evcrm/evcrm/domain/interaction"
+	"github.com/evcrm/evcrm/domain/lead"
+	"github.com/evcrm/evcrm/domain/servicecase"
+	"github.com/evcrm/evcrm/domain/sla"
+	"github.com/evcrm/evcrm/eventstore"
+	"github.com/google/uuid"
+)
+
+// Sequences hand out numbers 1, 2, 3... per name (apistore.Sequences).
+type Sequences interface {
+	Next(ctx context.Context, name string) (int64, error)
+}
+
+// Deps are what some handlers need besides the event store.
+type Deps struct {
+	// Sequences allocate complaint references (CMP-2026-000123). Required.
+	Sequences Sequences
+	// ComplaintAcknowledgeWithin is the organisation's target for
+	// acknowledging a complaint, used when the command gives none
+	// (default 24 hours around the clock).
+	ComplaintAcknowledgeWithin sla.Target
+}
+
+// Validate reports every problem at once.
+func (d Deps) Validate() error {
+	var errs []error
+	if d.Sequences == nil {
+		errs = append(errs, errors.New("commands: Deps.Sequences is required (complaint references)"))
+	}
+	if d.ComplaintAcknowledgeWithin.Minutes != 0 {
+		if err := d.ComplaintAcknowledgeWithin.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("commands: ComplaintAcknowledgeWithin: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RegisterDomain registers the handler of every evcrm aggregate with d,
+// with the cross-aggregate checks their commands need.
+func RegisterDomain(d *Dispatcher, deps Deps) error {
+	if err := deps.Validate(); err != nil {
+		return err
+	}
+	if deps.ComplaintAcknowledgeWithin.Minutes == 0 {
+		deps.ComplaintAcknowledgeWithin = sla.Target{Minutes: 24 * 60}
+	}
+	store, clock := d.Store(), d.Config().Clock
+
+	Register[customer.State](d, customer.Category, []domain.Command{
+		customer.RegisterCustomer{}, customer.ChangeCustomerDetails{}, customer.AddContactPerson{},
+		customer.UpdateContactPerson{}, customer.RemoveContactPerson{}, customer.AssignCustomerOwner{},
+		customer.ChangeCustomerSegment{}, customer.GiveConsent{}, customer.WithdrawConsent{},
+		customer.MergeCustomer{}, customer.RecordDuplicateMerged{}, customer.RequestErasure{},
+	},
+		Enrich(func(ctx context.Context, c customer.MergeCustomer) (customer.MergeCustomer, error) {
+			return c, mustExist(ctx, store, customer.Category, c.SurvivorID, "survivor_id")
+		}),
+	)
+
+	Register[interaction.State](d, interaction.Category, []domain.Command{
+		interaction.LogInteraction{}, interaction.CorrectInteraction{},
+	},
+		Enrich(func(ctx context.Context, c interaction.LogInteraction) (interaction.LogInteraction, error) {
+			if err := mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id"); err != nil {
+				return c, err
+			}
+			return c, mustExist(ctx, store, lead.Category, c.LeadID, "lead_id")
+		}),
+	)
+
+	Register[campaign.State](d, campaign.Category, []domain.Command{
+		campaign.PlanCampaign{}, campaign.ChangeCampaignBudget{}, campaign.LaunchCampaign{},
+		campaign.CompleteCampaign{}, campaign.CancelCampaign{}, campaign.RecordCampaignResponse{},
+	},
+		// A platform's webhook delivered twice is recorded once.
+		IdentifyBy(func(c campaign.RecordCampaignResponse) (string, bool) {
+			return c.ExternalRef, c.ExternalRef != ""
+		}),
+	)
+
+	Register[lead.State](d, lead.Category, []domain.Command{
+		lead.CaptureLead{}, lead.QualifyLead{}, lead.DisqualifyLead{}, lead.ConvertLead{},
+	},
+		Enrich(func(ctx context.Context, c lead.CaptureLead) (lead.CaptureLead, error) {
+			return c, mustExist(ctx, store, campaign.Category, c.CampaignID, "campaign_id")
+		}),
+		Enrich(func(ctx context.Context, c lead.ConvertLead) (lead.ConvertLead, error) {
+			if !c.ExistingCustomer {
+				return c, nil // the customer is registered from the conversion
+			}
+			return c, mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id")
+		}),
+	)
+
+	Register[servicecase.State](d, servicecase.Category, []domain.Command{
+		servicecase.OpenCase{}, servicecase.AssignCase{}, servicecase.RecordFirstResponse{},
+		servicecase.WaitOnCustomer{}, servicecase.ResumeCase{}, servicecase.EscalateCase{},
+		servicecase.ResolveCase{}, servicecase.CloseCase{}, servicecase.ReopenCase{},
+	},
+		Enrich(func(ctx context.Context, c servicecase.OpenCase) (servicecase.OpenCase, error) {
+			return c, mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id")
+		}),
+	)
+
+	Register[complaint.State](d, complaint.Category, []domain.Command{
+		complaint.ReceiveComplaint{}, complaint.AcknowledgeComplaint{}, complaint.FlagAcknowledgementOverdue{},
+		complaint.AssessComplaint{}, complaint.RecordInvestigation{}, complaint.RespondToComplaint{},
+		complaint.CloseComplaint{}, complaint.EscalateComplaint{}, complaint.RaiseNonconformityFromComplaint{},
+		complaint.ReopenComplaint{},
+	},
+		Enrich(func(ctx context.Context, c complaint.ReceiveComplaint) (complaint.ReceiveComplaint, error) {
+			if err := mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id"); err != nil {
+				return c, err
+			}
+			if err := mustExist(ctx, store, servicecase.Category, c.CaseID, "case_id"); err != nil {
+				return c, err
+			}
+			if c.AcknowledgeWithin.Minutes == 0 {
+				c.AcknowledgeWithin = deps.ComplaintAcknowledgeWithin
+			}
+			if c.Reference == "" {
+				// One number per year; a failed command leaves a gap.
+				year := clock().UTC().Year()
+				n, err := deps.Sequences.Next(ctx, "complaint/"+strconv.Itoa(year))
+				if err != nil {
+					return c, err
+				}
+				c.Reference = complaint.FormatReference(year, n)
+			}
+			return c, nil
+		}),
+	)
+
+	Register[feedback.State](d, feedback.Category, []domain.Command{
+		feedback.SubmitFeedback{}, feedback.WithdrawFeedback{},
+	},
+		Enrich(func(ctx context.Context, c feedback.SubmitFeedback) (feedback.SubmitFeedback, error) {
+			return c, mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id")
+		}),
+	)
+	return nil
+}
+
+// mustExist refuses a command that refers to an aggregate that does not
+// exist (a validation error on field). A zero id passes: the aggregate's own
+// validation reports a missing required reference.
+func mustExist(ctx context.Context, store eventstore.Store, category string, id uuid.UUID, field string) error {
+	if id == uuid.Nil {
+		return nil
+	}
+	v, err := store.StreamVersion(ctx, eventstore.StreamID(category, id))
+	if err != nil {
+		return fmt.Errorf("checking %s %s: %w", category, id, err)
+	}
+	if v == 0 {
+		return &domain.Error{Kind: domain.KindValidation, Code: "unknown_reference", Message: "validation failed",
+			Fields: []domain.FieldError{{Field: field, Message: "no " + category + " has this ID"}}}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -84,6 +85,40 @@ func (e *EventError) Error() string {
 
 func (e *EventError) Unwrap() error { return e.Err }
 
+// Time returns t for a nullable timestamp column: nil when t is zero, else t in UTC.
+func Time(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// Date returns t's UTC calendar date ("2006-01-02") for a date column
+// (cast the parameter with ::date), or nil when t is zero. Passing the
+// date as text keeps the session's TimeZone out of the read model.
+func Date(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// UUID returns id for a nullable uuid column: nil when id is uuid.Nil.
+func UUID(id uuid.UUID) any {
+	if id == uuid.Nil {
+		return nil
+	}
+	return id
+}
+
+// Text returns s for a nullable text column: nil when s is empty.
+func Text(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // Fail wraps err as an *EventError for e (nil stays nil; an *EventError is kept).
 func Fail(e *Event, err error) error {
 	if err == nil {
@@ -113,13 +148,29 @@ func Each(ctx context.Context, tx pgx.Tx, events []Event, fn func(ctx context.Co
 // for the event that queued it.
 type Batch struct {
 	b      pgx.Batch
-	owners []*Event
+	owners []owner
 }
+
+type owner struct {
+	e   *Event
+	one bool // the statement must affect exactly one row
+}
+
+// ErrNoRow is the error of a QueueOne statement that affected no row (or
+// several): the read model misses the row the event is about.
+var ErrNoRow = errors.New("statement affected no row: the read model has no row for this event")
 
 // Queue adds a statement on behalf of e.
 func (b *Batch) Queue(e *Event, sql string, args ...any) {
 	b.b.Queue(sql, args...)
-	b.owners = append(b.owners, e)
+	b.owners = append(b.owners, owner{e: e})
+}
+
+// QueueOne adds a statement that must affect exactly one row (typically an
+// UPDATE of the row the event is about); otherwise Send fails with ErrNoRow.
+func (b *Batch) QueueOne(e *Event, sql string, args ...any) {
+	b.b.Queue(sql, args...)
+	b.owners = append(b.owners, owner{e: e, one: true})
 }
 
 // Len is the number of queued statements.
@@ -133,10 +184,14 @@ func (b *Batch) Send(ctx context.Context, tx pgx.Tx) error {
 	owners, batch := b.owners, b.b
 	b.b, b.owners = pgx.Batch{}, nil
 	br := tx.SendBatch(ctx, &batch)
-	for _, e := range owners {
-		if _, err := br.Exec(); err != nil {
+	for _, o := range owners {
+		tag, err := br.Exec()
+		if err == nil && o.one && tag.RowsAffected() != 1 {
+			err = fmt.Errorf("%w (%s affected %d)", ErrNoRow, tag.String(), tag.RowsAffected())
+		}
+		if err != nil {
 			_ = br.Close()
-			return Fail(e, err)
+			return Fail(o.e, err)
 		}
 	}
 	return br.Close()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/jackc/pgx/v5"
 )
@@ -133,6 +134,13 @@ func (w *worker) apply(ctx context.Context, evs []eventstore.RecordedEvent, swap
 	decoded := make([]Event, 0, len(evs))
 	for _, e := range evs {
 		if !w.types[e.Type] {
+			// Not handled here; but a type this binary does not know at
+			// all means the log holds facts it cannot interpret (written by
+			// a newer release?): stop rather than skip.
+			if _, known := w.r.cfg.Registry.CurrentVersion(e.Type); !known {
+				return &EventError{Projection: w.p.Name(), Position: e.Position, Type: e.Type, StreamID: e.StreamID, Version: e.Version,
+					Err: fmt.Errorf("%w %q: this release cannot interpret it", domain.ErrUnknownEventType, e.Type)}
+			}
 			continue
 		}
 		data, err := w.r.cfg.Registry.Decode(e.Type, e.SchemaVersion, e.Data)

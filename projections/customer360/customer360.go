@@ -1,0 +1,368 @@
+// Package customer360 is the customer read model: current profile,
+// contacts, consents, interactions, and the chronological timeline of
+// every event about the customer (interactions and the life cycle of its
+// leads, opportunities, orders, cases, complaints, feedback...).
+//
+// Tables (served as views of the same names):
+//
+//	rm_customer_profiles      one row per customer: current details, owner, segment, merge status
+//	rm_customer_contacts      current contact persons
+//	rm_customer_consents      consent per (customer, contact, purpose, channel), given or withdrawn
+//	rm_customer_interactions  one row per interaction, with its corrected content
+//	rm_customer_timeline      one row per event about a customer
+//	rm_customer_streams       which customer each stream (case-…, order-…) is about
+//
+// An event is about a customer when its data has a customer_id, or when
+// the first event of its stream had one (a CaseAssigned belongs to the
+// customer of its CaseOpened). Open opportunities, orders, cases and
+// complaints come from the other read models, joined by customer_id at
+// query time.
+package customer360
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/customer"
+	"github.com/evcrm/evcrm/domain/interaction"
+	"github.com/evcrm/evcrm/projections"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Name of the projection.
+const Name = "customer"
+
+// Projection builds the customer tables. It handles every registered event
+// type (for the timeline).
+type Projection struct {
+	// Registry lists the event types (default domain.Events).
+	Registry *domain.Registry
+}
+
+var _ projections.Projection = Projection{}
+
+func (Projection) Name() string { return Name }
+func (Projection) Version() int { return 1 }
+
+func (p Projection) EventTypes() []string {
+	if p.Registry == nil {
+		return domain.Events.Types()
+	}
+	return p.Registry.Types()
+}
+
+func (Projection) Schema() string {
+	return `
+CREATE TABLE rm_customer_profiles (
+	customer_id          uuid PRIMARY KEY,
+	kind                 text NOT NULL,
+	display_name         text NOT NULL,
+	legal_name           text,
+	emails               text[] NOT NULL DEFAULT '{}',
+	phones               text[] NOT NULL DEFAULT '{}',
+	tax_id               text,
+	address              jsonb,
+	owner_id             text,
+	segment              text,
+	status               text NOT NULL,
+	merged_into          uuid,
+	erasure_requested_at timestamptz,
+	registered_at        timestamptz NOT NULL,
+	updated_at           timestamptz NOT NULL
+);
+COMMENT ON TABLE rm_customer_profiles IS 'Customers: current details, owner, segment and status (active or merged)';
+CREATE INDEX rm_customer_profiles_name ON rm_customer_profiles (lower(display_name), customer_id);
+CREATE INDEX rm_customer_profiles_owner ON rm_customer_profiles (owner_id);
+
+CREATE TABLE rm_customer_contacts (
+	customer_id uuid NOT NULL,
+	contact_id  uuid NOT NULL,
+	name        text NOT NULL,
+	role        text,
+	emails      text[] NOT NULL DEFAULT '{}',
+	phones      text[] NOT NULL DEFAULT '{}',
+	added_at    timestamptz NOT NULL,
+	updated_at  timestamptz NOT NULL,
+	PRIMARY KEY (customer_id, contact_id)
+);
+COMMENT ON TABLE rm_customer_contacts IS 'Current contact persons of each customer';
+
+CREATE TABLE rm_customer_consents (
+	customer_id  uuid NOT NULL,
+	contact_id   uuid NOT NULL, -- the nil UUID: the customer itself
+	purpose      text NOT NULL,
+	channel      text NOT NULL,
+	granted      boolean NOT NULL,
+	source       text NOT NULL,
+	evidence     text,
+	given_at     timestamptz,
+	withdrawn_at timestamptz,
+	updated_at   timestamptz NOT NULL,
+	PRIMARY KEY (customer_id, contact_id, purpose, channel)
+);
+COMMENT ON TABLE rm_customer_consents IS 'Consents (GDPR) per customer or contact, purpose and channel: granted or withdrawn';
+
+CREATE TABLE rm_customer_interactions (
+	interaction_id   uuid PRIMARY KEY,
+	customer_id      uuid,
+	channel          text NOT NULL,
+	direction        text NOT NULL,
+	subject          text NOT NULL,
+	summary          text,
+	occurred_at      timestamptz NOT NULL,
+	duration_seconds integer,
+	actor            text NOT NULL,
+	corrections      integer NOT NULL DEFAULT 0,
+	logged_at        timestamptz NOT NULL,
+	updated_at       timestamptz NOT NULL
+);
+COMMENT ON TABLE rm_customer_interactions IS 'Interactions (ISO 9001 8.2.1) with their current, corrected content';
+CREATE INDEX rm_customer_interactions_customer ON rm_customer_interactions (customer_id, occurred_at DESC);
+
+CREATE TABLE rm_customer_streams (
+	stream_id   text PRIMARY KEY,
+	customer_id uuid NOT NULL
+);
+COMMENT ON TABLE rm_customer_streams IS 'The customer each event stream is about';
+
+CREATE TABLE rm_customer_timeline (
+	customer_id      uuid NOT NULL,
+	position_commit  bigint NOT NULL,
+	position_prepare bigint NOT NULL,
+	occurred_at      timestamptz NOT NULL,
+	event_id         uuid NOT NULL,
+	event_type       text NOT NULL,
+	stream_id        text NOT NULL,
+	category         text NOT NULL,
+	actor            text,
+	actor_role       text,
+	summary          text NOT NULL,
+	data             jsonb NOT NULL,
+	PRIMARY KEY (customer_id, position_commit, position_prepare)
+);
+COMMENT ON TABLE rm_customer_timeline IS 'Every event about a customer, for its chronological timeline';
+CREATE INDEX rm_customer_timeline_chrono ON rm_customer_timeline (customer_id, occurred_at DESC, position_commit DESC, position_prepare DESC);
+CREATE INDEX rm_customer_timeline_stream ON rm_customer_timeline (stream_id);
+`
+}
+
+const timelineSQL = `
+INSERT INTO rm_customer_timeline (customer_id, position_commit, position_prepare, occurred_at, event_id, event_type,
+	stream_id, category, actor, actor_role, summary, data)
+SELECT c.customer_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+FROM (SELECT COALESCE($1::uuid, (SELECT customer_id FROM rm_customer_streams WHERE stream_id = $7)) AS customer_id) c
+WHERE c.customer_id IS NOT NULL`
+
+func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) error {
+	var b projections.Batch
+	for i := range events {
+		e := &events[i]
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			return projections.Fail(e, err)
+		}
+		var ref struct {
+			CustomerID uuid.UUID `json:"customer_id"`
+		}
+		_ = json.Unmarshal(data, &ref) // absent or not a UUID: no direct customer
+		cust := projections.UUID(ref.CustomerID)
+		if cust != nil && e.Version == 1 {
+			b.Queue(e, `INSERT INTO rm_customer_streams (stream_id, customer_id) VALUES ($1, $2) ON CONFLICT (stream_id) DO NOTHING`,
+				e.StreamID, ref.CustomerID)
+		}
+		if err := queueState(&b, e); err != nil {
+			return err
+		}
+		at := e.OccurredAt()
+		if il, ok := e.Data.(interaction.InteractionLogged); ok {
+			at = il.OccurredAt
+		}
+		b.Queue(e, timelineSQL, cust, e.Position.Commit, e.Position.Prepare, at, e.ID, e.Type, e.StreamID,
+			e.StreamID[:max(0, strings.IndexByte(e.StreamID, '-'))], projections.Text(e.Metadata.Actor), projections.Text(e.Metadata.ActorRole),
+			Summary(e.Data), data)
+	}
+	return b.Send(ctx, tx)
+}
+
+// queueState maintains the profile, contact, consent and interaction tables.
+func queueState(b *projections.Batch, e *projections.Event) error {
+	switch d := e.Data.(type) {
+	case customer.CustomerRegistered:
+		addr, err := address(d.Details)
+		if err != nil {
+			return projections.Fail(e, err)
+		}
+		b.Queue(e, `INSERT INTO rm_customer_profiles (customer_id, kind, display_name, legal_name, emails, phones, tax_id, address,
+			owner_id, segment, status, registered_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $11)`,
+			d.CustomerID, string(d.Kind), d.DisplayName, projections.Text(d.LegalName), strs(d.Emails), strs(d.Phones),
+			projections.Text(d.TaxID), addr, projections.Text(d.OwnerID), projections.Text(d.Segment), d.At)
+	case customer.CustomerDetailsChanged:
+		addr, err := address(d.Details)
+		if err != nil {
+			return projections.Fail(e, err)
+		}
+		b.QueueOne(e, `UPDATE rm_customer_profiles SET kind = $2, display_name = $3, legal_name = $4, emails = $5, phones = $6,
+			tax_id = $7, address = $8, updated_at = $9 WHERE customer_id = $1`,
+			d.CustomerID, string(d.Kind), d.DisplayName, projections.Text(d.LegalName), strs(d.Emails), strs(d.Phones),
+			projections.Text(d.TaxID), addr, d.At)
+	case customer.CustomerOwnerAssigned:
+		b.QueueOne(e, `UPDATE rm_customer_profiles SET owner_id = $2, updated_at = $3 WHERE customer_id = $1`,
+			d.CustomerID, projections.Text(d.OwnerID), d.At)
+	case customer.CustomerSegmentChanged:
+		b.QueueOne(e, `UPDATE rm_customer_profiles SET segment = $2, updated_at = $3 WHERE customer_id = $1`,
+			d.CustomerID, projections.Text(d.Segment), d.At)
+	case customer.CustomerMergedInto:
+		b.QueueOne(e, `UPDATE rm_customer_profiles SET status = 'merged', merged_into = $2, updated_at = $3 WHERE customer_id = $1`,
+			d.CustomerID, d.SurvivorID, d.At)
+	case customer.ErasureRequested:
+		if d.ContactID == uuid.Nil {
+			b.QueueOne(e, `UPDATE rm_customer_profiles SET erasure_requested_at = $2, updated_at = $2 WHERE customer_id = $1`,
+				d.CustomerID, d.At)
+		}
+	case customer.ContactPersonAdded:
+		b.Queue(e, `INSERT INTO rm_customer_contacts (customer_id, contact_id, name, role, emails, phones, added_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+			d.CustomerID, d.ContactID, d.Name, projections.Text(d.Role), strs(d.Emails), strs(d.Phones), d.At)
+	case customer.ContactPersonUpdated:
+		b.QueueOne(e, `UPDATE rm_customer_contacts SET name = $3, role = $4, emails = $5, phones = $6, updated_at = $7
+			WHERE customer_id = $1 AND contact_id = $2`,
+			d.CustomerID, d.ContactID, d.Name, projections.Text(d.Role), strs(d.Emails), strs(d.Phones), d.At)
+	case customer.ContactPersonRemoved:
+		b.QueueOne(e, `DELETE FROM rm_customer_contacts WHERE customer_id = $1 AND contact_id = $2`, d.CustomerID, d.ContactID)
+	case customer.ConsentGiven:
+		b.Queue(e, `INSERT INTO rm_customer_consents (customer_id, contact_id, purpose, channel, granted, source, evidence, given_at, updated_at)
+			VALUES ($1, $2, $3, $4, true, $5, $6, $7, $7)
+			ON CONFLICT (customer_id, contact_id, purpose, channel) DO UPDATE SET granted = true, source = EXCLUDED.source,
+			evidence = EXCLUDED.evidence, given_at = EXCLUDED.given_at, withdrawn_at = NULL, updated_at = EXCLUDED.updated_at`,
+			d.CustomerID, d.ContactID, d.Purpose, string(d.Channel), d.Source, projections.Text(d.Evidence), d.At)
+	case customer.ConsentWithdrawn:
+		b.Queue(e, `INSERT INTO rm_customer_consents (customer_id, contact_id, purpose, channel, granted, source, withdrawn_at, updated_at)
+			VALUES ($1, $2, $3, $4, false, $5, $6, $6)
+			ON CONFLICT (customer_id, contact_id, purpose, channel) DO UPDATE SET granted = false, source = EXCLUDED.source,
+			withdrawn_at = EXCLUDED.withdrawn_at, updated_at = EXCLUDED.updated_at`,
+			d.CustomerID, d.ContactID, d.Purpose, string(d.Channel), d.Source, d.At)
+	case interaction.InteractionLogged:
+		b.Queue(e, `INSERT INTO rm_customer_interactions (interaction_id, customer_id, channel, direction, subject, summary,
+			occurred_at, duration_seconds, actor, logged_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+			d.InteractionID, projections.UUID(d.CustomerID), string(d.Channel), string(d.Direction), d.Subject,
+			projections.Text(d.Summary), d.OccurredAt, nullInt(d.DurationSeconds), d.Actor, d.At)
+	case interaction.InteractionCorrected:
+		b.QueueOne(e, `UPDATE rm_customer_interactions SET customer_id = $2, channel = $3, direction = $4, subject = $5, summary = $6,
+			occurred_at = $7, duration_seconds = $8, actor = $9, corrections = $10, updated_at = $11 WHERE interaction_id = $1`,
+			d.InteractionID, projections.UUID(d.CustomerID), string(d.Channel), string(d.Direction), d.Subject,
+			projections.Text(d.Summary), d.OccurredAt, nullInt(d.DurationSeconds), d.Actor, d.Correction, d.At)
+		// A correction may move the interaction to another customer: its
+		// whole history follows it.
+		if d.CustomerID != uuid.Nil {
+			b.Queue(e, `INSERT INTO rm_customer_streams (stream_id, customer_id) VALUES ($1, $2)
+				ON CONFLICT (stream_id) DO UPDATE SET customer_id = EXCLUDED.customer_id`, e.StreamID, d.CustomerID)
+			b.Queue(e, `UPDATE rm_customer_timeline SET customer_id = $2 WHERE stream_id = $1 AND customer_id <> $2`, e.StreamID, d.CustomerID)
+		}
+	}
+	return nil
+}
+
+func address(d customer.Details) (any, error) {
+	if d.Address.IsZero() {
+		return nil, nil
+	}
+	b, err := json.Marshal(d.Address)
+	if err != nil {
+		return nil, fmt.Errorf("encoding address: %w", err)
+	}
+	return b, nil
+}
+
+func strs(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// Summary is a one-line description of an event for timelines: its type in
+// words, with the most telling field when there is one.
+func Summary(e domain.Event) string {
+	words := humanize(e.EventType())
+	var detail string
+	switch d := e.(type) {
+	case customer.CustomerRegistered:
+		detail = d.DisplayName
+	case customer.CustomerDetailsChanged:
+		detail = d.DisplayName
+	case customer.ContactPersonAdded:
+		detail = d.Name
+	case customer.ConsentGiven:
+		detail = d.Purpose + " by " + string(d.Channel)
+	case customer.ConsentWithdrawn:
+		detail = d.Purpose + " by " + string(d.Channel)
+	case interaction.InteractionLogged:
+		detail = string(d.Direction) + " " + string(d.Channel) + ": " + d.Subject
+	case interaction.InteractionCorrected:
+		detail = d.Reason
+	default:
+		detail = genericDetail(e)
+	}
+	if detail = strings.TrimSpace(detail); detail != "" {
+		return truncate(words+": "+detail, 300)
+	}
+	return words
+}
+
+// genericDetail picks a telling field of events this package does not
+// know by type: subject, reference, name, stage, status, reason.
+func genericDetail(e domain.Event) string {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	for _, k := range []string{"subject", "reference", "name", "title", "stage", "status", "outcome", "result", "reason"} {
+		if s, ok := m[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// humanize turns "CaseFirstResponseGiven" into "Case first response given".
+func humanize(typ string) string {
+	var b strings.Builder
+	for i, r := range typ {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte(' ')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utfStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utfStart(b byte) bool { return b&0xC0 != 0x80 }

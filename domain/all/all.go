@@ -18,5 +18,6 @@ import (
 	_ "github.com/evcrm/evcrm/domain/lead"
 	_ "github.com/evcrm/evcrm/domain/nonconformity"
 	_ "github.com/evcrm/evcrm/domain/opportunity"
+	_ "github.com/evcrm/evcrm/domain/order"
 	_ "github.com/evcrm/evcrm/domain/servicecase"
 )

@@ -68,7 +68,7 @@ func newProblem(status int, detail string, errs ...error) *Problem {
 			break
 		}
 	}
-	p := &Problem{Status: status, Title: http.StatusText(status), Detail: detail}
+	p := &Problem{Status: status, Title: http.StatusText(status), Detail: detail, Code: defaultCodes[status]}
 	if status >= 500 {
 		// Internal errors stay in the logs.
 		if status == http.StatusInternalServerError {
@@ -99,20 +99,29 @@ func newProblem(status int, detail string, errs ...error) *Problem {
 	return p
 }
 
-// echo trims a value echoed in an error detail: never the whole body, and
-// nothing long.
+// defaultCodes name the problems huma reports by itself.
+var defaultCodes = map[int]string{
+	http.StatusBadRequest:            "malformed_request",
+	http.StatusNotFound:              "not_found",
+	http.StatusRequestEntityTooLarge: "body_too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusUnprocessableEntity:   "validation_failed",
+	http.StatusInternalServerError:   "internal",
+}
+
+// echo trims a value echoed in an error detail: only short scalars, never
+// the body or an object.
 func echo(location string, v any) any {
-	s, ok := v.(string)
-	if !ok {
-		if b, err := json.Marshal(v); err != nil || len(b) > maxEchoedValue {
+	switch v := v.(type) {
+	case string:
+		if location == "body" || len(v) > maxEchoedValue {
 			return nil
 		}
 		return v
+	case bool, float64, float32, int, int64, uint64, json.Number:
+		return v
 	}
-	if location == "body" || len(s) > maxEchoedValue {
-		return nil
-	}
-	return s
+	return nil
 }
 
 func init() {

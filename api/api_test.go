@@ -22,12 +22,13 @@ import (
 
 // bundle is a running server on a real PostgreSQL schema, with a token per role.
 type bundle struct {
-	t      *testing.T
-	db     *pgtest.DB
-	store  eventstore.Store
-	server *api.Server
-	http   *httptest.Server
-	tokens map[auth.Role]string
+	t          *testing.T
+	db         *pgtest.DB
+	store      eventstore.Store
+	dispatcher *commands.Dispatcher
+	server     *api.Server
+	http       *httptest.Server
+	tokens     map[auth.Role]string
 }
 
 func setup(t *testing.T, opts ...func(*api.Options)) *bundle {
@@ -65,7 +66,7 @@ func setup(t *testing.T, opts ...func(*api.Options)) *bundle {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	b := &bundle{t: t, db: db, store: store, server: srv, http: hs, tokens: map[auth.Role]string{}}
+	b := &bundle{t: t, db: db, store: store, dispatcher: d, server: srv, http: hs, tokens: map[auth.Role]string{}}
 	tokens := apistore.NewTokens(db.Pool)
 	for _, r := range auth.Roles {
 		tok, _, err := tokens.Create(ctx, "test-"+string(r), r, "acme", time.Time{})

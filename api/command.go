@@ -44,6 +44,10 @@ type CommandRoute[C domain.Command] struct {
 	// fills in when the client leaves them out (an Enrich option of the
 	// command's handler), e.g. a complaint's reference.
 	Optional []string
+	// Hidden lists JSON fields the client may not set: the server alone
+	// fills them in (e.g. the review an order relies on). They are left out
+	// of the body schema, and zeroed if they slip through.
+	Hidden []string
 }
 
 // CommandHeaders are the headers every command endpoint reads.
@@ -128,7 +132,17 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 	}
 	props := make(map[string]*huma.Schema, len(schema.Properties))
 	for k, v := range schema.Properties {
-		props[k] = v
+		if !slices.Contains(r.Hidden, k) {
+			props[k] = v
+		}
+	}
+	var hidden [][]int
+	for _, k := range r.Hidden {
+		f, ok := fieldByJSON(t, k)
+		if !ok || k == pathField || k == idField.json {
+			panic(fmt.Sprintf("api: %s: cannot hide field %q of %s", r.OperationID, k, typ))
+		}
+		hidden = append(hidden, f.index)
 	}
 	schema.Properties = props
 	if pathField != "" {
@@ -137,7 +151,7 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 		props[pathField] = &d
 	}
 	schema.Required = slices.DeleteFunc(slices.Clone(schema.Required), func(k string) bool {
-		return k == pathField || (r.Creates && k == idField.json) || slices.Contains(r.Optional, k)
+		return k == pathField || (r.Creates && k == idField.json) || slices.Contains(r.Optional, k) || slices.Contains(r.Hidden, k)
 	})
 	for _, k := range r.Optional {
 		if schema.Properties[k] == nil {
@@ -184,7 +198,7 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 	}
 	op.Extensions["x-evcrm-command"] = typ
 
-	h := &commandHandler[C]{s: s, route: r, typ: typ, idIdx: idField.index, pathIdx: pathIdx, pathJSON: pathField, status: status}
+	h := &commandHandler[C]{s: s, route: r, typ: typ, idIdx: idField.index, pathIdx: pathIdx, pathJSON: pathField, hidden: hidden, status: status}
 	if hasPathID {
 		Register(hapi, op, r.Roles, func(ctx context.Context, in *commandInput[C]) (*commandOutput, error) {
 			id, err := uuid.Parse(in.ID)
@@ -208,6 +222,7 @@ type commandHandler[C domain.Command] struct {
 	idIdx    []int // the aggregate ID field
 	pathIdx  []int // the field the path's {id} fills
 	pathJSON string
+	hidden   [][]int // fields only the server sets
 	status   int
 }
 
@@ -221,6 +236,10 @@ func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, path
 		cmd = *body
 	}
 	v := reflect.ValueOf(&cmd).Elem()
+	for _, idx := range h.hidden {
+		f := v.FieldByIndex(idx)
+		f.Set(reflect.Zero(f.Type()))
+	}
 	if h.pathIdx != nil {
 		f := v.FieldByIndex(h.pathIdx)
 		if id := f.Interface().(uuid.UUID); id != uuid.Nil && id != pathID {
@@ -405,6 +424,15 @@ func aggregateIDField[C domain.Command]() field {
 		marks[m] = f
 	}
 	return marks[c.AggregateID()]
+}
+
+func fieldByJSON(t reflect.Type, name string) (field, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		if f.IsExported() && !f.Anonymous && jsonName(f) == name {
+			return field{index: f.Index, json: name}, true
+		}
+	}
+	return field{}, false
 }
 
 func uuidFieldByJSON(t reflect.Type, name string) (field, bool) {

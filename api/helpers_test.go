@@ -1,16 +1,26 @@
 package api_test
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 
 	"github.com/evcrm/evcrm/eventstore"
-	"github.com/evcrm/evcrm/eventstore/memory"
+	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/pgtest"
 )
 
-func newStore(t *testing.T, _ *pgtest.DB) eventstore.Store {
-	s := memory.New()
+// newStore is the PostgreSQL event store in the test's schema.
+func newStore(t *testing.T, db *pgtest.DB) eventstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	if err := postgres.Migrate(ctx, db.Pool); err != nil {
+		t.Fatal(err)
+	}
+	s, err := postgres.New(ctx, db.Pool, postgres.Config{DisableListenNotify: true, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(s.Close)
 	return s
 }

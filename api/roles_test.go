@@ -108,3 +108,32 @@ func TestEveryRouteEnforcesRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCommandHasAnEndpoint: each command the dispatcher handles is
+// reachable over HTTP.
+func TestEveryCommandHasAnEndpoint(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Command string `json:"x-evcrm-command"`
+		} `json:"paths"`
+	}
+	b.do(req{method: http.MethodGet, path: "/openapi.json"}).json(t, &doc)
+	exposed := map[string]bool{}
+	for _, ops := range doc.Paths {
+		for _, op := range ops {
+			if op.Command != "" {
+				exposed[op.Command] = true
+			}
+		}
+	}
+	for _, typ := range b.dispatcher.CommandTypes() {
+		if !exposed[typ] {
+			t.Errorf("command %s has no endpoint", typ)
+		}
+	}
+	if len(exposed) < 70 {
+		t.Errorf("only %d commands exposed", len(exposed))
+	}
+}

@@ -7,6 +7,9 @@ import (
 	"github.com/evcrm/evcrm/domain/feedback"
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/lead"
+	"github.com/evcrm/evcrm/domain/nonconformity"
+	"github.com/evcrm/evcrm/domain/opportunity"
+	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/servicecase"
 	"github.com/evcrm/evcrm/internal/auth"
 )
@@ -19,6 +22,7 @@ var (
 	LeadWriters        = []auth.Role{auth.Admin, auth.Marketing, auth.Sales}
 	OpportunityWriters = []auth.Role{auth.Admin, auth.Sales}
 	OrderWriters       = []auth.Role{auth.Admin, auth.Sales}
+	OrderFulfilment    = []auth.Role{auth.Admin, auth.Sales, auth.Service}
 	CaseWriters        = []auth.Role{auth.Admin, auth.Service}
 	ComplaintWriters   = []auth.Role{auth.Admin, auth.Service, auth.Quality}
 	FeedbackWriters    = []auth.Role{auth.Admin, auth.Service, auth.Marketing, auth.Quality}
@@ -34,9 +38,12 @@ func (s *Server) registerCommands() {
 	s.registerInteractionCommands()
 	s.registerCampaignCommands()
 	s.registerLeadCommands()
+	s.registerOpportunityCommands()
+	s.registerOrderCommands()
 	s.registerCaseCommands()
 	s.registerComplaintCommands()
 	s.registerFeedbackCommands()
+	s.registerNonconformityCommands()
 }
 
 func (s *Server) registerCustomerCommands() {
@@ -255,5 +262,133 @@ func (s *Server) registerFeedbackCommands() {
 	RegisterCommand(s, CommandRoute[feedback.WithdrawFeedback]{
 		OperationID: "withdrawFeedback", Path: "/v1/feedback/{id}/withdraw", Tags: tags, Roles: FeedbackWriters,
 		Summary: "Take a feedback out of the statistics",
+	})
+}
+
+func (s *Server) registerOpportunityCommands() {
+	tags := []string{"Opportunities"}
+	RegisterCommand(s, CommandRoute[opportunity.OpenOpportunity]{
+		OperationID: "openOpportunity", Path: "/v1/opportunities", Creates: true, Tags: tags, Roles: OpportunityWriters,
+		Hidden:  []string{"pipeline"},
+		Summary: "Open an opportunity", Description: "It opens in the organisation's sales pipeline, at the given stage (default: the first).",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.ChangeOpportunityStage]{
+		OperationID: "changeOpportunityStage", Path: "/v1/opportunities/{id}/stage", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Move the opportunity to another stage",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.ChangeOpportunityAmount]{
+		OperationID: "changeOpportunityAmount", Path: "/v1/opportunities/{id}/amount", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Set the expected amount",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.ChangeOpportunityCloseDate]{
+		OperationID: "changeOpportunityCloseDate", Path: "/v1/opportunities/{id}/close-date", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Set or clear the expected close date",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.AssignOpportunityOwner]{
+		OperationID: "assignOpportunityOwner", Path: "/v1/opportunities/{id}/owner", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Set or clear the owner",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.CaptureRequirements]{
+		OperationID: "captureRequirements", Path: "/v1/opportunities/{id}/requirements", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Record the customer's requirements as a new revision (ISO 9001 8.2.2)",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.ReviewRequirements]{
+		OperationID: "reviewRequirements", Path: "/v1/opportunities/{id}/requirements/review", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Record the review of the current requirements revision (ISO 9001 8.2.3)",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.WinOpportunity]{
+		OperationID: "winOpportunity", Path: "/v1/opportunities/{id}/win", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Record that the customer committed", Description: "Refused unless the current requirements were reviewed and approved.",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.LoseOpportunity]{
+		OperationID: "loseOpportunity", Path: "/v1/opportunities/{id}/lose", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Record that the opportunity was lost",
+	})
+	RegisterCommand(s, CommandRoute[opportunity.ReopenOpportunity]{
+		OperationID: "reopenOpportunity", Path: "/v1/opportunities/{id}/reopen", Tags: tags, Roles: OpportunityWriters,
+		Summary: "Reopen a won or lost opportunity",
+	})
+}
+
+func (s *Server) registerOrderCommands() {
+	tags := []string{"Orders"}
+	RegisterCommand(s, CommandRoute[order.PlaceOrder]{
+		OperationID: "placeOrder", Path: "/v1/orders", Creates: true, Tags: tags, Roles: OrderWriters,
+		Hidden:  []string{"opportunity_review"},
+		Summary: "Place an order",
+		Description: "From a won opportunity (opportunity_id): refused unless its current requirements were reviewed and approved; " +
+			"the order records that review. Directly (no opportunity_id): the order needs its own review before confirmation.",
+	})
+	RegisterCommand(s, CommandRoute[order.AmendOrder]{
+		OperationID: "amendOrder", Path: "/v1/orders/{id}/amend", Tags: tags, Roles: OrderWriters,
+		Summary: "Replace the lines and terms of an order not yet confirmed",
+	})
+	RegisterCommand(s, CommandRoute[order.ReviewOrder]{
+		OperationID: "reviewOrder", Path: "/v1/orders/{id}/review", Tags: tags, Roles: OrderWriters,
+		Summary: "Record the review of the order's current revision (ISO 9001 8.2.3)",
+	})
+	RegisterCommand(s, CommandRoute[order.ConfirmOrder]{
+		OperationID: "confirmOrder", Path: "/v1/orders/{id}/confirm", Tags: tags, Roles: OrderWriters,
+		Summary: "Commit to supply the order",
+	})
+	RegisterCommand(s, CommandRoute[order.StartOrderProduction]{
+		OperationID: "startOrderProduction", Path: "/v1/orders/{id}/production", Tags: tags, Roles: OrderFulfilment,
+		Summary: "Record that production started",
+	})
+	RegisterCommand(s, CommandRoute[order.ShipOrder]{
+		OperationID: "shipOrder", Path: "/v1/orders/{id}/ship", Tags: tags, Roles: OrderFulfilment,
+		Summary: "Record that the order was shipped",
+	})
+	RegisterCommand(s, CommandRoute[order.DeliverOrder]{
+		OperationID: "deliverOrder", Path: "/v1/orders/{id}/deliver", Tags: tags, Roles: OrderFulfilment,
+		Summary: "Record that the order was delivered",
+	})
+	RegisterCommand(s, CommandRoute[order.CancelOrder]{
+		OperationID: "cancelOrder", Path: "/v1/orders/{id}/cancel", Tags: tags, Roles: OrderWriters,
+		Summary: "Cancel an order that has not been shipped",
+	})
+}
+
+func (s *Server) registerNonconformityCommands() {
+	tags := []string{"Nonconformities"}
+	RegisterCommand(s, CommandRoute[nonconformity.RaiseNonconformity]{
+		OperationID: "raiseNonconformity", Path: "/v1/nonconformities", Creates: true, Tags: tags, Roles: QualityWriters,
+		Summary: "Record a nonconformity (ISO 9001 10.2)",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.StartNonconformityAnalysis]{
+		OperationID: "startNonconformityAnalysis", Path: "/v1/nonconformities/{id}/analysis", Tags: tags, Roles: QualityWriters,
+		Summary: "Name the analyst and start the analysis",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.RecordImmediateAction]{
+		OperationID: "recordImmediateAction", Path: "/v1/nonconformities/{id}/immediate-actions", Tags: tags, Roles: QualityWriters,
+		Summary: "Record a correction or containment done at once",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.RecordRootCause]{
+		OperationID: "recordRootCause", Path: "/v1/nonconformities/{id}/root-cause", Tags: tags, Roles: QualityWriters,
+		Summary: "Record or revise the root cause",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.PlanCorrectiveAction]{
+		OperationID: "planCorrectiveAction", Path: "/v1/nonconformities/{id}/actions", Tags: tags, Roles: QualityWriters,
+		Summary: "Add a corrective action to the plan", Description: "action_id is chosen by the client, so the request can be retried.",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.ApproveActionPlan]{
+		OperationID: "approveActionPlan", Path: "/v1/nonconformities/{id}/action-plan/approve", Tags: tags, Roles: QualityWriters,
+		Summary: "Approve the action plan",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.CompleteCorrectiveAction]{
+		OperationID: "completeCorrectiveAction", Path: "/v1/nonconformities/{id}/actions/complete", Tags: tags, Roles: QualityWriters,
+		Summary: "Record that a corrective action was done",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.ReopenCorrectiveAction]{
+		OperationID: "reopenCorrectiveAction", Path: "/v1/nonconformities/{id}/actions/reopen", Tags: tags, Roles: QualityWriters,
+		Summary: "Reopen a corrective action that proved insufficient",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.VerifyEffectiveness]{
+		OperationID: "verifyEffectiveness", Path: "/v1/nonconformities/{id}/effectiveness", Tags: tags, Roles: QualityWriters,
+		Summary: "Record the effectiveness review",
+	})
+	RegisterCommand(s, CommandRoute[nonconformity.CloseNonconformity]{
+		OperationID: "closeNonconformity", Path: "/v1/nonconformities/{id}/close", Tags: tags, Roles: QualityWriters,
+		Summary: "Close the nonconformity",
 	})
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/evcrm/evcrm/domain/feedback"
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/lead"
+	"github.com/evcrm/evcrm/domain/nonconformity"
+	"github.com/evcrm/evcrm/domain/opportunity"
+	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/servicecase"
 	"github.com/evcrm/evcrm/domain/sla"
 	"github.com/evcrm/evcrm/eventstore"
@@ -32,6 +35,9 @@ type Deps struct {
 	// acknowledging a complaint, used when the command gives none
 	// (default 24 hours around the clock).
 	ComplaintAcknowledgeWithin sla.Target
+	// Pipeline is the sales pipeline new opportunities open in (zero:
+	// opportunity.DefaultPipeline()).
+	Pipeline opportunity.Pipeline
 }
 
 // Validate reports every problem at once.
@@ -105,13 +111,59 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 		}),
 	)
 
+	Register[opportunity.State](d, opportunity.Category, []domain.Command{
+		opportunity.OpenOpportunity{}, opportunity.ChangeOpportunityStage{}, opportunity.ChangeOpportunityAmount{},
+		opportunity.ChangeOpportunityCloseDate{}, opportunity.AssignOpportunityOwner{}, opportunity.CaptureRequirements{},
+		opportunity.ReviewRequirements{}, opportunity.WinOpportunity{}, opportunity.LoseOpportunity{},
+		opportunity.ReopenOpportunity{},
+	},
+		Enrich(func(ctx context.Context, c opportunity.OpenOpportunity) (opportunity.OpenOpportunity, error) {
+			// The pipeline is the organisation's, not the client's.
+			c.Pipeline = deps.Pipeline
+			if err := mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id"); err != nil {
+				return c, err
+			}
+			return c, mustExist(ctx, store, lead.Category, c.LeadID, "lead_id")
+		}),
+	)
+
+	Register[order.State](d, order.Category, []domain.Command{
+		order.PlaceOrder{}, order.AmendOrder{}, order.ReviewOrder{}, order.ConfirmOrder{},
+		order.StartOrderProduction{}, order.ShipOrder{}, order.DeliverOrder{}, order.CancelOrder{},
+	},
+		Enrich(func(ctx context.Context, c order.PlaceOrder) (order.PlaceOrder, error) {
+			return placeOrderFacts(ctx, store, d.Config().Registry, c)
+		}),
+	)
+
+	Register[nonconformity.State](d, nonconformity.Category, []domain.Command{
+		nonconformity.RaiseNonconformity{}, nonconformity.StartNonconformityAnalysis{},
+		nonconformity.RecordImmediateAction{}, nonconformity.RecordRootCause{}, nonconformity.PlanCorrectiveAction{},
+		nonconformity.ApproveActionPlan{}, nonconformity.CompleteCorrectiveAction{},
+		nonconformity.ReopenCorrectiveAction{}, nonconformity.VerifyEffectiveness{}, nonconformity.CloseNonconformity{},
+	},
+		Enrich(func(ctx context.Context, c nonconformity.RaiseNonconformity) (nonconformity.RaiseNonconformity, error) {
+			if c.Source == nonconformity.SourceComplaint {
+				if err := mustExist(ctx, store, complaint.Category, c.SourceID, "source_id"); err != nil {
+					return c, err
+				}
+			}
+			return c, allExist(ctx, store,
+				ref{customer.Category, c.CustomerID, "customer_id"},
+				ref{order.Category, c.OrderID, "order_id"},
+				ref{servicecase.Category, c.CaseID, "case_id"})
+		}),
+	)
+
 	Register[servicecase.State](d, servicecase.Category, []domain.Command{
 		servicecase.OpenCase{}, servicecase.AssignCase{}, servicecase.RecordFirstResponse{},
 		servicecase.WaitOnCustomer{}, servicecase.ResumeCase{}, servicecase.EscalateCase{},
 		servicecase.ResolveCase{}, servicecase.CloseCase{}, servicecase.ReopenCase{},
 	},
 		Enrich(func(ctx context.Context, c servicecase.OpenCase) (servicecase.OpenCase, error) {
-			return c, mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id")
+			return c, allExist(ctx, store,
+				ref{customer.Category, c.CustomerID, "customer_id"},
+				ref{order.Category, c.OrderID, "order_id"})
 		}),
 	)
 
@@ -122,10 +174,10 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 		complaint.ReopenComplaint{},
 	},
 		Enrich(func(ctx context.Context, c complaint.ReceiveComplaint) (complaint.ReceiveComplaint, error) {
-			if err := mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id"); err != nil {
-				return c, err
-			}
-			if err := mustExist(ctx, store, servicecase.Category, c.CaseID, "case_id"); err != nil {
+			if err := allExist(ctx, store,
+				ref{customer.Category, c.CustomerID, "customer_id"},
+				ref{order.Category, c.OrderID, "order_id"},
+				ref{servicecase.Category, c.CaseID, "case_id"}); err != nil {
 				return c, err
 			}
 			if c.AcknowledgeWithin.Minutes == 0 {
@@ -148,10 +200,66 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 		feedback.SubmitFeedback{}, feedback.WithdrawFeedback{},
 	},
 		Enrich(func(ctx context.Context, c feedback.SubmitFeedback) (feedback.SubmitFeedback, error) {
-			return c, mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id")
+			return c, allExist(ctx, store,
+				ref{customer.Category, c.CustomerID, "customer_id"},
+				ref{servicecase.Category, c.CaseID, "case_id"},
+				ref{order.Category, c.OrderID, "order_id"},
+				ref{campaign.Category, c.CampaignID, "campaign_id"})
 		}),
 	)
 	return nil
+}
+
+// placeOrderFacts brings in what an order placed from an opportunity relies
+// on: the opportunity must be won, with its current requirements reviewed
+// and approved (ISO 9001 8.2.3), and be with the same customer; the order
+// records that review. A review sent by the client is never trusted.
+func placeOrderFacts(ctx context.Context, store eventstore.Store, reg *domain.Registry, c order.PlaceOrder) (order.PlaceOrder, error) {
+	c.OpportunityReview = nil
+	if err := mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id"); err != nil {
+		return c, err
+	}
+	if c.OpportunityID == uuid.Nil {
+		return c, nil // a direct order: it needs its own review before confirmation
+	}
+	opp, _, err := Load[opportunity.State](ctx, store, reg, opportunity.StreamID(c.OpportunityID))
+	if err != nil {
+		return c, err
+	}
+	if !opp.Exists() {
+		return c, unknownReference("opportunity_id", opportunity.Category)
+	}
+	if opp.CustomerID() != c.CustomerID {
+		return c, &domain.Error{Kind: domain.KindValidation, Code: "opportunity_of_another_customer", Message: "validation failed",
+			Fields: []domain.FieldError{{Field: "opportunity_id", Message: "is an opportunity of another customer"}}}
+	}
+	review, err := opp.CheckOrderable()
+	if err != nil {
+		return c, err
+	}
+	c.OpportunityReview = &review
+	return c, nil
+}
+
+type ref struct {
+	category string
+	id       uuid.UUID
+	field    string
+}
+
+// allExist checks references in order and returns the first failure.
+func allExist(ctx context.Context, store eventstore.Store, refs ...ref) error {
+	for _, r := range refs {
+		if err := mustExist(ctx, store, r.category, r.id, r.field); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unknownReference(field, category string) error {
+	return &domain.Error{Kind: domain.KindValidation, Code: "unknown_reference", Message: "validation failed",
+		Fields: []domain.FieldError{{Field: field, Message: "no " + category + " has this ID"}}}
 }
 
 // mustExist refuses a command that refers to an aggregate that does not
@@ -166,8 +274,7 @@ func mustExist(ctx context.Context, store eventstore.Store, category string, id 
 		return fmt.Errorf("checking %s %s: %w", category, id, err)
 	}
 	if v == 0 {
-		return &domain.Error{Kind: domain.KindValidation, Code: "unknown_reference", Message: "validation failed",
-			Fields: []domain.FieldError{{Field: field, Message: "no " + category + " has this ID"}}}
+		return unknownReference(field, category)
 	}
 	return nil
 }

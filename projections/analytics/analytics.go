@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/domain"
+	_ "github.com/evcrm/evcrm/domain/all" // daily counts cover every event type
 	"github.com/evcrm/evcrm/domain/campaign"
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/opportunity"

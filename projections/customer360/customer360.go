@@ -9,6 +9,7 @@
 //	rm_customer_contacts      current contact persons
 //	rm_customer_consents      consent per (customer, contact, purpose, channel), given or withdrawn
 //	rm_customer_interactions  one row per interaction, with its corrected content
+//	rm_customer_orders        one row per order, with its status and dates
 //	rm_customer_timeline      one row per event about a customer
 //	rm_customer_streams       which customer each stream (case-…, order-…) is about
 //
@@ -27,8 +28,10 @@ import (
 	"unicode"
 
 	"github.com/evcrm/evcrm/domain"
+	_ "github.com/evcrm/evcrm/domain/all" // the timeline covers every event type
 	"github.com/evcrm/evcrm/domain/customer"
 	"github.com/evcrm/evcrm/domain/interaction"
+	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -123,6 +126,32 @@ CREATE TABLE rm_customer_interactions (
 );
 COMMENT ON TABLE rm_customer_interactions IS 'Interactions (ISO 9001 8.2.1) with their current, corrected content';
 CREATE INDEX rm_customer_interactions_customer ON rm_customer_interactions (customer_id, occurred_at DESC);
+
+CREATE TABLE rm_customer_orders (
+	order_id           uuid PRIMARY KEY,
+	customer_id        uuid NOT NULL,
+	opportunity_id     uuid,
+	customer_reference text,
+	status             text NOT NULL,
+	revision           integer NOT NULL,
+	total_minor        bigint NOT NULL,
+	currency           text NOT NULL,
+	lines              integer NOT NULL,
+	requested_delivery date,
+	promised_delivery  date,
+	placed_at          timestamptz NOT NULL,
+	confirmed_at       timestamptz,
+	production_started_at timestamptz,
+	shipped_at         timestamptz,
+	delivered_at       timestamptz,
+	cancelled_at       timestamptz,
+	cancel_reason      text,
+	carrier            text,
+	tracking_ref       text,
+	updated_at         timestamptz NOT NULL
+);
+COMMENT ON TABLE rm_customer_orders IS 'Orders with their status history dates (ISO 9001 8.2.1: order status)';
+CREATE INDEX rm_customer_orders_customer ON rm_customer_orders (customer_id, placed_at DESC);
 
 CREATE TABLE rm_customer_streams (
 	stream_id   text PRIMARY KEY,
@@ -247,6 +276,35 @@ func queueState(b *projections.Batch, e *projections.Event) error {
 			ON CONFLICT (customer_id, contact_id, purpose, channel) DO UPDATE SET granted = false, source = EXCLUDED.source,
 			withdrawn_at = EXCLUDED.withdrawn_at, updated_at = EXCLUDED.updated_at`,
 			d.CustomerID, d.ContactID, d.Purpose, string(d.Channel), d.Source, d.At)
+	case order.OrderPlaced:
+		b.Queue(e, `INSERT INTO rm_customer_orders (order_id, customer_id, opportunity_id, customer_reference, status, revision,
+			total_minor, currency, lines, requested_delivery, placed_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'placed', $5, $6, $7, $8, $9::date, $10, $10)`,
+			d.OrderID, d.CustomerID, projections.UUID(d.OpportunityID), projections.Text(d.CustomerReference), d.Revision,
+			d.Total.Amount, d.Total.Currency, len(d.Lines), projections.Date(d.RequestedDelivery), d.At)
+	case order.OrderAmended:
+		b.QueueOne(e, `UPDATE rm_customer_orders SET revision = $2, customer_reference = $3, total_minor = $4, currency = $5,
+			lines = $6, requested_delivery = $7::date, updated_at = $8 WHERE order_id = $1`,
+			d.OrderID, d.Revision, projections.Text(d.CustomerReference), d.Total.Amount, d.Total.Currency, len(d.Lines),
+			projections.Date(d.RequestedDelivery), d.At)
+	case order.OrderReviewed:
+		// Reviews are in the quality read model.
+	case order.OrderConfirmed:
+		b.QueueOne(e, `UPDATE rm_customer_orders SET status = 'confirmed', confirmed_at = $2, promised_delivery = $3::date,
+			total_minor = $4, currency = $5, updated_at = $2 WHERE order_id = $1`,
+			d.OrderID, d.At, projections.Date(d.PromisedDelivery), d.Total.Amount, d.Total.Currency)
+	case order.OrderProductionStarted:
+		b.QueueOne(e, `UPDATE rm_customer_orders SET status = 'in_production', production_started_at = $2, updated_at = $2
+			WHERE order_id = $1`, d.OrderID, d.At)
+	case order.OrderShipped:
+		b.QueueOne(e, `UPDATE rm_customer_orders SET status = 'shipped', shipped_at = $2, carrier = $3, tracking_ref = $4,
+			updated_at = $2 WHERE order_id = $1`, d.OrderID, d.At, projections.Text(d.Carrier), projections.Text(d.TrackingRef))
+	case order.OrderDelivered:
+		b.QueueOne(e, `UPDATE rm_customer_orders SET status = 'delivered', delivered_at = $2, updated_at = $2 WHERE order_id = $1`,
+			d.OrderID, d.At)
+	case order.OrderCancelled:
+		b.QueueOne(e, `UPDATE rm_customer_orders SET status = 'cancelled', cancelled_at = $2, cancel_reason = $3, updated_at = $2
+			WHERE order_id = $1`, d.OrderID, d.At, d.Reason)
 	case interaction.InteractionLogged:
 		b.Queue(e, `INSERT INTO rm_customer_interactions (interaction_id, customer_id, channel, direction, subject, summary,
 			occurred_at, duration_seconds, actor, logged_at, updated_at)

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/evcrm/evcrm/eventstore"
@@ -26,9 +27,19 @@ var Update = flag.Bool("update", false, "rewrite testdata/*.golden files")
 // the serving schema), every row as one JSON object, rows sorted by their
 // JSON text: the same rows give the same dump whatever order they were
 // written in.
-func Dump(ctx context.Context, q interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+//
+// Timestamps render in UTC whatever the server's TimeZone.
+func Dump(ctx context.Context, db interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
 }, rt *projections.Runtime, names ...string) (string, error) {
+	q, err := db.Begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer q.Rollback(ctx) //nolint:errcheck // read only
+	if _, err := q.Exec(ctx, "SET LOCAL TIME ZONE 'UTC'"); err != nil {
+		return "", err
+	}
 	var buf bytes.Buffer
 	for _, name := range names {
 		tables, err := rt.Tables(ctx, name)
@@ -99,17 +110,21 @@ func diff(want, got string) string {
 }
 
 // Chunky wraps a store so that subscriptions and log reads hand events
-// over in random batch sizes (1..Max), as a busy server would.
+// over in random batch sizes (1..Max), as a busy server would. It is safe
+// for concurrent use.
 type Chunky struct {
 	eventstore.Store
 	Rand *rand.Rand
 	Max  int
+	mu   sync.Mutex
 }
 
 func (c *Chunky) size() int {
 	if c.Max <= 1 {
 		return 1
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return 1 + c.Rand.IntN(c.Max)
 }
 

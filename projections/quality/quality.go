@@ -29,6 +29,8 @@ import (
 	"github.com/evcrm/evcrm/domain/feedback"
 	"github.com/evcrm/evcrm/domain/nonconformity"
 	"github.com/evcrm/evcrm/domain/opportunity"
+	"github.com/evcrm/evcrm/domain/order"
+	"github.com/evcrm/evcrm/domain/requirement"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5"
 )
@@ -63,6 +65,7 @@ func (Projection) EventTypes() []string {
 
 		opportunity.RequirementsCaptured{}.EventType(), opportunity.RequirementsReviewed{}.EventType(),
 		opportunity.OpportunityWon{}.EventType(),
+		order.OrderReviewed{}.EventType(), order.OrderConfirmed{}.EventType(),
 	}
 }
 
@@ -340,6 +343,19 @@ func queue(b *projections.Batch, e *projections.Event) error {
 	case opportunity.OpportunityWon:
 		b.Queue(e, commitmentSQL, "opportunity", d.OpportunityID, e.Position.Commit, e.Position.Prepare, d.CustomerID,
 			d.RequirementsRevision, d.At)
+	case order.OrderReviewed:
+		b.Queue(e, `INSERT INTO rm_quality_requirement_reviews (subject_kind, subject_id, position_commit, position_prepare,
+			customer_id, revision, reviewer, result, open_points, reviewed_at)
+			VALUES ('order', $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			d.OrderID, e.Position.Commit, e.Position.Prepare, d.CustomerID, d.Revision, d.Reviewer, string(d.Result),
+			nonNil(d.OpenPoints), d.At)
+	case order.OrderConfirmed:
+		// The event carries the review the confirmation rests on (the
+		// order's own, or the won opportunity's).
+		b.Queue(e, `INSERT INTO rm_quality_commitments (subject_kind, subject_id, position_commit, position_prepare, customer_id,
+			revision, committed_at, approved_review, last_review_result) VALUES ('order', $1, $2, $3, $4, $5, $6, $7, $8)`,
+			d.OrderID, e.Position.Commit, e.Position.Prepare, d.CustomerID, d.Revision, d.At,
+			d.Review.Result == requirement.Approved, projections.Text(string(d.Review.Result)))
 
 	default:
 		return projections.Fail(e, fmt.Errorf("quality projection: unexpected event %T", e.Data))

@@ -30,7 +30,7 @@ type RandomHistory struct {
 	n   int
 
 	customers, campaigns, leads, opps, orders, cases, complaints, ncs, feedbacks, interactions []uuid.UUID
-	actions                                                                                   map[uuid.UUID][]uuid.UUID // nonconformity → actions
+	actions                                                                                    map[uuid.UUID][]uuid.UUID // nonconformity → actions
 	// Accepted counts the commands the aggregates accepted.
 	Accepted int
 }

@@ -35,6 +35,11 @@ const (
 	minRetry = time.Millisecond
 )
 
+// ListenerApplicationName is the application_name of the connection a
+// Store listens on (unless the pool's configuration sets one), to find it
+// in pg_stat_activity.
+const ListenerApplicationName = "evcrm-eventstore-listener"
+
 // Subscribe implements eventstore.Store.
 func (s *Store) Subscribe(ctx context.Context, opts eventstore.SubscribeOptions, h eventstore.Handler) error {
 	if err := s.checkOpen(); err != nil {
@@ -238,7 +243,14 @@ func (s *Store) listen() {
 }
 
 func (s *Store) listenSession() error {
-	conn, err := pgx.ConnectConfig(s.ctx, s.pool.Config().ConnConfig.Copy())
+	cfg := s.pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = ListenerApplicationName
+	}
+	conn, err := pgx.ConnectConfig(s.ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -31,15 +31,37 @@ type bundle struct {
 	tokens     map[auth.Role]string
 }
 
-func setup(t *testing.T, opts ...func(*api.Options)) *bundle {
+// setupOptions tune setup.
+type setupOptions struct {
+	api       func(*api.Options)
+	wrapStore func(eventstore.Store) eventstore.Store // what the dispatcher writes through
+}
+
+func withAPI(f func(*api.Options)) func(*setupOptions) {
+	return func(o *setupOptions) { o.api = f }
+}
+
+func withStore(f func(eventstore.Store) eventstore.Store) func(*setupOptions) {
+	return func(o *setupOptions) { o.wrapStore = f }
+}
+
+func setup(t *testing.T, opts ...func(*setupOptions)) *bundle {
 	t.Helper()
+	var so setupOptions
+	for _, f := range opts {
+		f(&so)
+	}
 	ctx := context.Background()
 	db := pgtest.New(t)
 	if err := apistore.Migrate(ctx, db.Pool, nil); err != nil {
 		t.Fatal(err)
 	}
 	store := newStore(t, db)
-	d, err := commands.NewDispatcher(store, commands.Config{})
+	var writeStore eventstore.Store = store
+	if so.wrapStore != nil {
+		writeStore = so.wrapStore(store)
+	}
+	d, err := commands.NewDispatcher(writeStore, commands.Config{RetryBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +79,8 @@ func setup(t *testing.T, opts ...func(*api.Options)) *bundle {
 		MaxBodyBytes: 64 << 10,
 		Logger:       testLogger(t),
 	}
-	for _, f := range opts {
-		f(&o)
+	if so.api != nil {
+		so.api(&o)
 	}
 	srv, err := api.New(o)
 	if err != nil {

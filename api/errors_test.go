@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/evcrm/evcrm/api"
+	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/auth"
 	"github.com/google/uuid"
 )
@@ -245,4 +247,55 @@ func locations(p api.Problem) string {
 		out = append(out, e.Location)
 	}
 	return strings.Join(out, " ")
+}
+
+// racingStore makes another writer append to a stream right before each of
+// the handler's appends while races > 0.
+type racingStore struct {
+	eventstore.Store
+	races atomic.Int32
+}
+
+func (s *racingStore) Append(ctx context.Context, streamID string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if s.races.Add(-1) >= 0 && strings.HasPrefix(streamID, "customer-") {
+		id := strings.TrimPrefix(streamID, "customer-")
+		data := fmt.Sprintf(`{"customer_id":%q,"segment":"race-%d"}`, id, s.races.Load())
+		if _, err := s.Store.Append(ctx, streamID, eventstore.StreamExists, eventstore.EventData{
+			ID: uuid.New(), Type: "CustomerSegmentChanged", SchemaVersion: 1, Data: []byte(data)}); err != nil {
+			return eventstore.AppendResult{}, err
+		}
+	}
+	return s.Store.Append(ctx, streamID, expected, events...)
+}
+
+func TestConcurrencyConflicts(t *testing.T) {
+	t.Parallel()
+	rs := &racingStore{}
+	b := setup(t, withStore(func(s eventstore.Store) eventstore.Store { rs.Store = s; return rs }))
+	cust := b.mustPost(auth.Sales, "/v1/customers", registerCustomerBody(uuid.Nil))
+	path := "/v1/customers/" + cust.ID.String() + "/owner"
+
+	// A few conflicts: the command is decided again and succeeds.
+	rs.races.Store(2)
+	ok := b.mustPost(auth.Sales, path, map[string]any{"owner_id": "ann"})
+	if ok.Version != 4 {
+		t.Fatalf("version %d, want 4 (two racing writes, then ours)", ok.Version)
+	}
+
+	// Conflicts that outlast the retries: 409 with the current version.
+	rs.races.Store(100)
+	res := b.post(auth.Sales, path, map[string]any{"owner_id": "bob"})
+	p := expect(t, res, http.StatusConflict)
+	if p.Code != "concurrency_conflict" || p.CurrentVersion == nil || *p.CurrentVersion < 5 {
+		t.Fatalf("problem %+v", p)
+	}
+
+	// With If-Match the client decides: 412, no retry.
+	rs.races.Store(1)
+	v, _ := b.store.StreamVersion(context.Background(), cust.Stream)
+	res = b.post(auth.Sales, path, map[string]any{"owner_id": "cid"}, "If-Match", fmt.Sprintf(`"%d"`, v))
+	if p := expect(t, res, http.StatusPreconditionFailed); p.CurrentVersion == nil || *p.CurrentVersion != v+1 {
+		t.Fatalf("problem %+v, want current version %d", p, v+1)
+	}
+	rs.races.Store(0)
 }

@@ -97,11 +97,11 @@ func (d *slowDispatcher) Dispatch(ctx context.Context, cmd domain.Command, meta 
 func TestGracefulShutdownFinishesInFlightCommands(t *testing.T) {
 	t.Parallel()
 	slow := &slowDispatcher{started: make(chan struct{}), release: make(chan struct{})}
-	b := setup(t, func(o *api.Options) {
+	b := setup(t, withAPI(func(o *api.Options) {
 		slow.next = o.Dispatcher
 		o.Dispatcher = slow
 		o.ShutdownTimeout = 10 * time.Second
-	})
+	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

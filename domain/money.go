@@ -27,6 +27,11 @@ func IsCurrency(code string) bool {
 	if len(code) != 3 {
 		return false
 	}
+	for i := 0; i < 3; i++ {
+		if code[i] < 'A' || code[i] > 'Z' {
+			return false
+		}
+	}
 	return strings.Contains(iso4217, code+" ")
 }
 

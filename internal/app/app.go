@@ -1,0 +1,212 @@
+// Package app wires evcrm together: the PostgreSQL pool, the event store
+// (PostgreSQL by default, or EventStoreDB), the command dispatcher with every
+// aggregate, the API's token and idempotency stores, the HTTP server and the
+// metrics registry. Other parts of evcrm (projections, process managers,
+// the message bus) attach to an App with Go and the exported fields before
+// Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/evcrm/evcrm/api"
+	"github.com/evcrm/evcrm/commands"
+	_ "github.com/evcrm/evcrm/domain/all" // every event type, for replays and stream reads
+	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/eventstore/esdb"
+	"github.com/evcrm/evcrm/eventstore/postgres"
+	"github.com/evcrm/evcrm/internal/apistore"
+	"github.com/evcrm/evcrm/internal/config"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// App is a running evcrm process's parts.
+type App struct {
+	Config     config.Config
+	Logger     *slog.Logger
+	Pool       *pgxpool.Pool
+	Store      eventstore.Store
+	Dispatcher *commands.Dispatcher
+	Server     *api.Server
+	Metrics    *prometheus.Registry
+	Tokens     *apistore.Tokens
+	Keys       *apistore.Keys
+
+	mu    sync.Mutex
+	tasks []task
+}
+
+type task struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// New connects to the database and builds every part. The database must
+// have been migrated (`evcrm migrate`).
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version string) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	a := &App{Config: cfg, Logger: logger}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	a.Pool = pool
+	if err := pool.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+
+	switch cfg.EventStore {
+	case "esdb":
+		a.Store, err = esdb.New(esdb.Config{ConnectionString: cfg.ESDBURL})
+	default:
+		a.Store, err = postgres.New(ctx, pool, postgres.Config{Logger: logger})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the %s event store: %w", cfg.EventStore, err)
+	}
+
+	a.Metrics = prometheus.NewRegistry()
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	a.Dispatcher, err = commands.NewDispatcher(a.Store, commands.Config{})
+	if err != nil {
+		return nil, err
+	}
+	if err := commands.RegisterDomain(a.Dispatcher, commands.Deps{Sequences: apistore.NewSequences(pool)}); err != nil {
+		return nil, err
+	}
+	a.Dispatcher.Use(commands.Logging(logger), commands.Metrics(a.Metrics))
+
+	a.Tokens = apistore.NewTokens(pool)
+	a.Keys = apistore.NewKeys(pool)
+	a.Server, err = api.New(api.Options{
+		Dispatcher:      a.Dispatcher,
+		Store:           a.Store,
+		Auth:            a.Tokens,
+		Keys:            a.Keys,
+		Logger:          logger,
+		Metrics:         a.Metrics,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		Version:         version,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Server.Readiness().Add("database", pool.Ping)
+	if cfg.EventStore == "esdb" {
+		a.Server.Readiness().Add("eventstore", func(ctx context.Context) error {
+			_, err := a.Store.Head(ctx)
+			return err
+		})
+	}
+	a.Go("idempotency-key-purger", a.purgeKeys)
+	ok = true
+	return a, nil
+}
+
+// Go adds a task that runs alongside the HTTP server in Run (a projection
+// runtime, a process manager, a bus consumer). Its context ends after the
+// server has finished its in-flight requests; a task that returns an error
+// other than the context's stops the process.
+func (a *App) Go(name string, run func(ctx context.Context) error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tasks = append(a.tasks, task{name: name, run: run})
+}
+
+// Run serves HTTP on cfg.Addr and runs the tasks until ctx ends (SIGTERM),
+// then shuts down gracefully: the server drains first, then the tasks stop.
+func (a *App) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", a.Config.Addr, err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener of the caller's.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	// A failing task ends serveCtx; tasks end after the server drained.
+	serveCtx, stopServing := context.WithCancelCause(ctx)
+	defer stopServing(nil)
+	taskCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTasks()
+
+	a.mu.Lock()
+	tasks := append([]task(nil), a.tasks...)
+	a.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(tasks)+1)
+	for _, t := range tasks {
+		wg.Go(func() {
+			err := t.run(taskCtx)
+			if err != nil && taskCtx.Err() == nil {
+				err = fmt.Errorf("%s: %w", t.name, err)
+				a.Logger.Error("task failed; stopping", "task", t.name, "error", err)
+				errs <- err
+				stopServing(err)
+			}
+		})
+	}
+	serveErr := a.Server.Serve(serveCtx, ln)
+	stopTasks()
+	wg.Wait()
+	close(errs)
+	all := []error{serveErr}
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// purgeKeys deletes expired idempotency keys every hour.
+func (a *App) purgeKeys(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			n, err := a.Keys.Purge(ctx)
+			if err != nil {
+				a.Logger.Warn("purging idempotency keys", "error", err)
+				continue
+			}
+			if n > 0 {
+				a.Logger.Info("purged expired idempotency keys", "count", n)
+			}
+		}
+	}
+}
+
+// Close releases the event store and the pool.
+func (a *App) Close() {
+	if a.Store != nil {
+		a.Store.Close()
+	}
+	if a.Pool != nil {
+		a.Pool.Close()
+	}
+}

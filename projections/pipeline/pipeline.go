@@ -73,8 +73,7 @@ CREATE TABLE rm_pipeline_opportunities (
 );
 COMMENT ON TABLE rm_pipeline_opportunities IS 'Opportunities: pipeline, stage, amount (minor units, per currency), probability, owner, expected close, outcome';
 CREATE INDEX rm_pipeline_opportunities_open ON rm_pipeline_opportunities (pipeline, stage, opportunity_id) WHERE status = 'open';
-CREATE INDEX rm_pipeline_opportunities_list ON rm_pipeline_opportunities (status, opened_at, opportunity_id);
-CREATE INDEX rm_pipeline_opportunities_close ON rm_pipeline_opportunities (expected_close) WHERE status = 'open';
+CREATE INDEX rm_pipeline_opportunities_list ON rm_pipeline_opportunities (status, (COALESCE(expected_close, 'infinity'::date)), opportunity_id);
 CREATE INDEX rm_pipeline_opportunities_closed ON rm_pipeline_opportunities (closed_at) WHERE status <> 'open';
 CREATE INDEX rm_pipeline_opportunities_owner ON rm_pipeline_opportunities (owner_id, status);
 CREATE INDEX rm_pipeline_opportunities_customer ON rm_pipeline_opportunities (customer_id);

@@ -1,0 +1,143 @@
+// Package queries reads evcrm's read models: typed results, filters and
+// keyset pagination over the views the projections serve (see package
+// projections). It only reads; the HTTP layer (api/query_*.go) maps
+// requests to these functions.
+//
+// Time-dependent figures (days in stage, backlog age, overdue flags) are
+// computed here from the stored timestamps and Queries.Now, so tests can
+// fix the clock. Months and days are UTC.
+//
+// Errors: a bad filter or cursor is a *domain.Error of kind validation; an
+// unknown customer is domain.ErrNotFound; anything else is internal.
+package queries
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/evcrm/evcrm/domain"
+	"github.com/jackc/pgx/v5"
+)
+
+// DB is what the queries need: a pool (or a connection) whose search_path
+// reaches the serving schema.
+type DB interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Queries reads the read models.
+type Queries struct {
+	db DB
+	// Now is the clock of time-dependent figures (default time.Now).
+	Now func() time.Time
+}
+
+// New returns the queries over db.
+func New(db DB) *Queries { return &Queries{db: db, Now: time.Now} }
+
+func (q *Queries) now() time.Time { return q.Now().UTC() }
+
+// Limits of a page.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+func limit(n int) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultLimit, nil
+	case n < 0 || n > MaxLimit:
+		return 0, invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	}
+	return n, nil
+}
+
+func invalid(field, msg string) error {
+	return &domain.Error{Kind: domain.KindValidation, Code: "invalid_query", Message: "invalid query",
+		Fields: []domain.FieldError{{Field: field, Message: msg}}}
+}
+
+// Period is a half-open time interval [From, To).
+type Period struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// MaxPeriod bounds a report's period.
+const MaxPeriod = 5 * 366 * 24 * time.Hour
+
+func (p Period) check() error {
+	switch {
+	case p.From.IsZero() || p.To.IsZero():
+		return invalid("from", "from and to are required")
+	case !p.From.Before(p.To):
+		return invalid("to", "must be after from")
+	case p.To.Sub(p.From) > MaxPeriod:
+		return invalid("to", "the period may not exceed five years")
+	}
+	return nil
+}
+
+// Money is an amount in minor units of a currency. Totals are kept per
+// currency: amounts in different currencies are never added.
+type Money struct {
+	AmountMinor int64  `json:"amount_minor"`
+	Currency    string `json:"currency"`
+}
+
+// encodeCursor makes an opaque page cursor from the sort key of the last row.
+func encodeCursor(key ...any) string {
+	b, _ := json.Marshal(key) // strings, numbers, UUIDs: always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor into the sort key's parts.
+func decodeCursor(cursor string, parts ...any) error {
+	if cursor == "" {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(raw) > 1024 {
+		return invalid("cursor", "is not a cursor of this list")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil || len(items) != len(parts) {
+		return invalid("cursor", "is not a cursor of this list")
+	}
+	for i, it := range items {
+		if err := json.Unmarshal(it, parts[i]); err != nil {
+			return invalid("cursor", "is not a cursor of this list")
+		}
+	}
+	return nil
+}
+
+// ratio returns part/whole as a percentage rounded to 0.1, or nil when whole is 0.
+func ratio(part, whole int64) *float64 {
+	if whole == 0 {
+		return nil
+	}
+	v := float64(int64(float64(part)*1000/float64(whole)+0.5)) / 10
+	return &v
+}
+
+// round1 rounds to one decimal.
+func round1(f float64) float64 {
+	if f < 0 {
+		return -round1(-f)
+	}
+	return float64(int64(f*10+0.5)) / 10
+}
+
+func round1p(f *float64) *float64 {
+	if f == nil {
+		return nil
+	}
+	v := round1(*f)
+	return &v
+}

@@ -1,0 +1,110 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/evcrm/evcrm/eventstore"
+)
+
+// Schema creates the tables of this package. It is idempotent; Migrate runs it.
+const Schema = `
+CREATE TABLE IF NOT EXISTS bus_checkpoints (
+	name             text PRIMARY KEY,
+	commit_position  bigint NOT NULL CHECK (commit_position >= 0),
+	prepare_position bigint NOT NULL CHECK (prepare_position >= 0),
+	updated_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE bus_checkpoints IS
+	'evcrm: global-log position up to which each event forwarder has published to the message bus';
+`
+
+// Migrate creates the tables of this package if they do not exist.
+func Migrate(ctx context.Context, db *pgxpool.Pool) error {
+	if _, err := db.Exec(ctx, Schema); err != nil {
+		return fmt.Errorf("creating bus tables: %w", err)
+	}
+	return nil
+}
+
+// Checkpoints stores forwarders' positions in PostgreSQL.
+type Checkpoints struct{ db *pgxpool.Pool }
+
+// NewCheckpoints returns a checkpoint store on db (Migrate must have run).
+func NewCheckpoints(db *pgxpool.Pool) *Checkpoints { return &Checkpoints{db: db} }
+
+// Load returns the checkpoint of name, or eventstore.Start if it has none.
+func (c *Checkpoints) Load(ctx context.Context, name string) (eventstore.Position, error) {
+	var commit, prepare int64
+	err := c.db.QueryRow(ctx,
+		`SELECT commit_position, prepare_position FROM bus_checkpoints WHERE name = $1`, name).Scan(&commit, &prepare)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	if err != nil {
+		return eventstore.Start, fmt.Errorf("loading checkpoint %q: %w", name, err)
+	}
+	return eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, nil
+}
+
+// Save moves the checkpoint of name forward to p. It never moves a
+// checkpoint backwards: a stale writer cannot undo a newer one's progress.
+func (c *Checkpoints) Save(ctx context.Context, name string, p eventstore.Position) error {
+	if p.Commit > 1<<63-1 || p.Prepare > 1<<63-1 {
+		return fmt.Errorf("saving checkpoint %q: position %s out of range", name, p)
+	}
+	_, err := c.db.Exec(ctx, `
+INSERT INTO bus_checkpoints (name, commit_position, prepare_position) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE
+SET commit_position = excluded.commit_position, prepare_position = excluded.prepare_position, updated_at = now()
+WHERE (bus_checkpoints.commit_position, bus_checkpoints.prepare_position)
+    < (excluded.commit_position, excluded.prepare_position)`,
+		name, int64(p.Commit), int64(p.Prepare))
+	if err != nil {
+		return fmt.Errorf("saving checkpoint %q: %w", name, err)
+	}
+	return nil
+}
+
+// Lock takes the PostgreSQL advisory lock of name on a dedicated connection,
+// waiting until it is free or ctx ends, so only one process at a time runs
+// the singleton called name. unlock releases it (also when the connection
+// drops, as the server ends the session).
+func (c *Checkpoints) Lock(ctx context.Context, name string) (unlock func(), err error) {
+	conn, err := c.db.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("locking %q: %w", name, err)
+	}
+	key := lockKey(name)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		// The connection may be mid-wait; do not hand it back to the pool.
+		conn.Conn().Close(context.Background())
+		conn.Release()
+		return nil, fmt.Errorf("locking %q: %w", name, err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), lockReleaseTimeout)
+		defer cancel()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
+			conn.Conn().Close(ctx)
+		}
+		conn.Release()
+	}, nil
+}
+
+// lockReleaseTimeout bounds the unlock on the way out.
+const lockReleaseTimeout = 5 * time.Second
+
+// lockKey maps a singleton's name into the advisory-lock key space, in a
+// namespace of its own ("evcrm.bus/").
+func lockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("evcrm.bus/" + name))
+	return int64(h.Sum64())
+}

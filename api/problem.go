@@ -13,6 +13,7 @@ import (
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/evcrm/evcrm/projections"
 )
 
 // Problem is every error response: RFC 9457 problem details, with evcrm's
@@ -176,6 +177,8 @@ var errorTable = []struct {
 	{errKeyInFlight, http.StatusConflict, "idempotency_key_in_flight"},
 	{errBadIfMatch, http.StatusBadRequest, "invalid_if_match"},
 	{errBadHeader, http.StatusBadRequest, "invalid_header"},
+	{projections.ErrNotCaughtUp, http.StatusGatewayTimeout, "read_model_behind"},
+	{projections.ErrNotReady, http.StatusServiceUnavailable, "read_model_not_ready"},
 	{errNotReady, http.StatusServiceUnavailable, "unavailable"},
 	{eventstore.ErrClosed, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},

@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg Config, ps ...Projection) (*Runtime, error) {
 	}
 	r.catalog = pgx.Identifier{r.base, "evcrm_projections"}.Sanitize()
 	r.seq = pgx.Identifier{r.base, "evcrm_projections_generation_seq"}.Sanitize()
-	if err := r.migrate(ctx); err != nil {
+	if err := Migrate(ctx, cfg.Pool); err != nil {
 		return nil, err
 	}
 	r.locks = newLocker(cfg.Pool.Config().ConnConfig, r.base)
@@ -175,10 +175,14 @@ func New(ctx context.Context, cfg Config, ps ...Projection) (*Runtime, error) {
 	return r, nil
 }
 
-func (r *Runtime) migrate(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
+// Migrate creates the projection catalog (evcrm_projections) in the
+// pool's serving schema if it does not exist. It is idempotent and safe to
+// run from several processes at once; New runs it too. The read models'
+// own tables are created by the runtime, generation by generation.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// Serialise concurrent first starts: CREATE ... IF NOT EXISTS races otherwise.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "evcrm_projections:"+r.base); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('evcrm_projections:' || current_schema(), 0))"); err != nil {
 			return fmt.Errorf("projections: locking catalog creation: %w", err)
 		}
 		if _, err := tx.Exec(ctx, catalogDDL); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/memory"
+	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/pgtest"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/evcrm/evcrm/projections/projectiontest"
@@ -605,3 +606,76 @@ func testWriter(t *testing.T) io.Writer {
 type tw struct{ t *testing.T }
 
 func (w tw) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+var _ projections.EventCounter = (*postgres.Store)(nil)
+
+// TestPostgresEventStore runs the runtime over the PostgreSQL event store,
+// with concurrent writers whose transactions commit out of order.
+func TestPostgresEventStore(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t, pgtest.Options{MaxConns: 16})
+	ctx := context.Background()
+	if err := postgres.Migrate(ctx, db.Pool); err != nil {
+		t.Fatal(err)
+	}
+	store, err := postgres.New(ctx, db.Pool, postgres.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	b := &bundle{db: db}
+	rt := b.runtime(t, store, projections.Config{BatchSize: 7}, &counts{version: 1})
+
+	// Half the events before the runtime starts, half while it runs.
+	write := func(from, to int) eventstore.Position {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var last eventstore.Position
+		for w := range 4 {
+			wg.Go(func() {
+				for i := from; i < to; i++ {
+					if i%4 != w {
+						continue
+					}
+					res, err := store.Append(ctx, fmt.Sprintf("counter-%d", w), eventstore.Any, eventstore.EventData{ID: uuid.New(),
+						Type: "TestAdded", SchemaVersion: 2, Data: json.RawMessage(fmt.Sprintf(`{"key":"k%d","n":1}`, w))})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					if last.Less(res.Position) {
+						last = res.Position
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return last
+	}
+	write(0, 200)
+	st, err := rt.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st[0].State != "missing" {
+		t.Fatalf("status before start = %+v", st)
+	}
+	run(t, rt)
+	last := write(200, 400)
+	waitFor(t, rt, last)
+	got := totals(t, db)
+	for w := range 4 {
+		if v := got[fmt.Sprint("k", w)]; !strings.HasPrefix(v, "100 [") {
+			t.Errorf("k%d = %s", w, v)
+		}
+	}
+	st, err = rt.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st[0].EventsApplied != 400 || st[0].LagEvents != 0 || st[0].LagCapped {
+		t.Fatalf("status = %+v", st[0])
+	}
+}

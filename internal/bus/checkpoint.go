@@ -25,12 +25,26 @@ COMMENT ON TABLE bus_checkpoints IS
 	'evcrm: global-log position up to which each event forwarder has published to the message bus';
 `
 
-// Migrate creates the tables of this package if they do not exist.
+// Migrate creates the tables of this package if they do not exist. It is
+// safe to run from several processes at once.
 func Migrate(ctx context.Context, db *pgxpool.Pool) error {
-	if _, err := db.Exec(ctx, Schema); err != nil {
+	if err := MigrateSchema(ctx, db, "bus", Schema); err != nil {
 		return fmt.Errorf("creating bus tables: %w", err)
 	}
 	return nil
+}
+
+// MigrateSchema runs idempotent DDL in one transaction under an advisory
+// lock named after component, so concurrent migrations do not race on
+// CREATE ... IF NOT EXISTS.
+func MigrateSchema(ctx context.Context, db *pgxpool.Pool, component, ddl string) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey("migrate/"+component)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, ddl)
+		return err
+	})
 }
 
 // Checkpoints stores forwarders' positions in PostgreSQL.

@@ -3,8 +3,10 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
@@ -30,4 +32,40 @@ func NewEventHandler[E domain.Event](fn EventHandlerFunc[E]) cqrs.GroupEventHand
 		}
 		return fn(ctx, *e, env)
 	})
+}
+
+// EventConsumerFunc handles every event of a category: e is the decoded
+// (upcast) event, or nil when this binary's registry does not know the type
+// (an event written by a newer version); env is its envelope.
+type EventConsumerFunc func(ctx context.Context, e domain.Event, env eventstore.RecordedEvent) error
+
+// AddEventConsumer subscribes fn, under the permanent handler name name, to
+// every event of one stream category, in stream order, through the same
+// middleware as every handler. Use it when a consumer must see all of a
+// stream's events (a process manager that tracks stream versions); use
+// AddEventHandlers for typed handlers of a few event types.
+func (b *Bus) AddEventConsumer(name, category string, fn EventConsumerFunc) error {
+	if name == "" || category == "" || fn == nil {
+		return errors.New("bus: an event consumer needs a name, a category and a function")
+	}
+	sub, err := b.transport.Subscriber(name)
+	if err != nil {
+		return err
+	}
+	registry := b.marshaler.registry()
+	b.router.AddConsumerHandler(name, EventTopicPrefix+category, sub, func(msg *message.Message) error {
+		env, err := EventFromMessage(msg)
+		if err != nil {
+			return Permanent(err)
+		}
+		e, err := registry.Decode(env.Type, env.SchemaVersion, env.Data)
+		switch {
+		case errors.Is(err, domain.ErrUnknownEventType):
+			e = nil
+		case err != nil:
+			return Permanent(fmt.Errorf("decoding event %s (%s v%d): %w", env.ID, env.Type, env.SchemaVersion, err))
+		}
+		return fn(msg.Context(), e, env)
+	})
+	return nil
 }

@@ -321,6 +321,30 @@ func (r *Runtime) reconcileOne(ctx context.Context, p Projection, all []generati
 	return nil
 }
 
+// Prepare creates the first generation (tables and served views) of every
+// projection that has none yet, without applying any event, so the read
+// models can be queried (and Ready passes) as soon as the server starts;
+// Run then fills them. Run does the same on its own; Prepare only saves
+// the wait for its first round.
+func (r *Runtime) Prepare(ctx context.Context) error {
+	gens, err := r.liveGens(ctx, r.cfg.Pool)
+	if err != nil {
+		return err
+	}
+	for _, p := range r.list {
+		has := false
+		for _, g := range gens {
+			has = has || (g.Name == p.Name() && (g.State == StateActive || g.Version == p.Version()))
+		}
+		if !has {
+			if _, err := r.createGen(ctx, p, true, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // start runs a worker for g unless one runs here already or another process holds it.
 func (r *Runtime) start(ctx context.Context, p Projection, g generation) error {
 	r.mu.Lock()

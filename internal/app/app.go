@@ -23,6 +23,7 @@ import (
 	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/apistore"
 	"github.com/evcrm/evcrm/internal/config"
+	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,6 +40,8 @@ type App struct {
 	Metrics    *prometheus.Registry
 	Tokens     *apistore.Tokens
 	Keys       *apistore.Keys
+	// Projections runs the read models (see readside.go).
+	Projections *projections.Runtime
 
 	mu    sync.Mutex
 	tasks []task
@@ -121,6 +124,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 		})
 	}
 	a.Go("idempotency-key-purger", a.purgeKeys)
+	if err := a.attachReadSide(ctx); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -203,6 +209,9 @@ func (a *App) purgeKeys(ctx context.Context) error {
 
 // Close releases the event store and the pool.
 func (a *App) Close() {
+	if a.Projections != nil {
+		a.Projections.Close()
+	}
 	if a.Store != nil {
 		a.Store.Close()
 	}

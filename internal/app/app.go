@@ -22,6 +22,7 @@ import (
 	"github.com/evcrm/evcrm/eventstore/esdb"
 	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/apistore"
+	"github.com/evcrm/evcrm/internal/bus"
 	"github.com/evcrm/evcrm/internal/config"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,6 +43,9 @@ type App struct {
 	Keys       *apistore.Keys
 	// Projections runs the read models (see readside.go).
 	Projections *projections.Runtime
+	// Bus carries commands and events over watermill and runs the process
+	// managers (see messaging.go).
+	Bus *bus.Bus
 
 	mu    sync.Mutex
 	tasks []task
@@ -127,6 +131,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	if err := a.attachReadSide(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.attachBus(ctx); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -209,6 +216,9 @@ func (a *App) purgeKeys(ctx context.Context) error {
 
 // Close releases the event store and the pool.
 func (a *App) Close() {
+	if a.Bus != nil {
+		a.Bus.Close()
+	}
 	if a.Projections != nil {
 		a.Projections.Close()
 	}

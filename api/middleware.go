@@ -56,11 +56,8 @@ func Logger(ctx context.Context) *slog.Logger {
 }
 
 func levelFor(status int) slog.Level {
-	switch {
-	case status >= 500:
+	if status >= 500 {
 		return slog.LevelError
-	case status >= 400:
-		return slog.LevelInfo
 	}
 	return slog.LevelInfo
 }
@@ -150,7 +147,11 @@ func observe(m *httpMetrics) func(http.Handler) http.Handler {
 			if info != nil && info.principal != "" {
 				attrs = append(attrs, slog.String("principal", info.principal), slog.String("role", info.role))
 			}
-			Logger(ctx).LogAttrs(ctx, levelFor(status), "http request", attrs...)
+			level := levelFor(status)
+			if status < 400 && (route == "/healthz" || route == "/readyz" || route == "/metrics") {
+				level = slog.LevelDebug // probes and scrapes would drown the log
+			}
+			Logger(ctx).LogAttrs(ctx, level, "http request", attrs...)
 		})
 	}
 }

@@ -74,6 +74,9 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 		Enrich(func(ctx context.Context, c customer.MergeCustomer) (customer.MergeCustomer, error) {
 			return c, mustExist(ctx, store, customer.Category, c.SurvivorID, "survivor_id")
 		}),
+		// Whole replacements, composed from the state the client saw: after
+		// a concurrent change, deciding again would silently undo it.
+		NoRetry(customer.ChangeCustomerDetails{}.CommandType(), customer.UpdateContactPerson{}.CommandType()),
 	)
 
 	Register[interaction.State](d, interaction.Category, []domain.Command{
@@ -85,6 +88,7 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 			}
 			return c, mustExist(ctx, store, lead.Category, c.LeadID, "lead_id")
 		}),
+		NoRetry(interaction.CorrectInteraction{}.CommandType()), // a whole replacement
 	)
 
 	Register[campaign.State](d, campaign.Category, []domain.Command{
@@ -134,6 +138,7 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 		Enrich(func(ctx context.Context, c order.PlaceOrder) (order.PlaceOrder, error) {
 			return placeOrderFacts(ctx, store, d.Config().Registry, c)
 		}),
+		NoRetry(order.AmendOrder{}.CommandType()), // a whole replacement
 	)
 
 	Register[nonconformity.State](d, nonconformity.Category, []domain.Command{

@@ -150,8 +150,6 @@ var (
 	errKeyReused   = errors.New("idempotency key was used for a different request")
 	errKeyInFlight = errors.New("a request with this idempotency key is still being handled")
 	errBadIfMatch  = errors.New(`If-Match must be a stream version ("3", 3) or *`)
-	errBadHeader   = errors.New("malformed header")
-	errNotReady    = errors.New("service unavailable")
 )
 
 // errorTable is THE mapping from errors to HTTP status: the first row whose
@@ -176,10 +174,8 @@ var errorTable = []struct {
 	{errKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
 	{errKeyInFlight, http.StatusConflict, "idempotency_key_in_flight"},
 	{errBadIfMatch, http.StatusBadRequest, "invalid_if_match"},
-	{errBadHeader, http.StatusBadRequest, "invalid_header"},
 	{projections.ErrNotCaughtUp, http.StatusGatewayTimeout, "read_model_behind"},
 	{projections.ErrNotReady, http.StatusServiceUnavailable, "read_model_not_ready"},
-	{errNotReady, http.StatusServiceUnavailable, "unavailable"},
 	{eventstore.ErrClosed, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},
 	{context.Canceled, http.StatusServiceUnavailable, "canceled"},
@@ -245,7 +241,7 @@ func ToProblem(ctx context.Context, err error) *Problem {
 	case http.StatusServiceUnavailable:
 		p.Detail = "the service cannot handle the request now; retry later"
 	}
-	if status < 500 && (errors.Is(err, errKeyReused) || errors.Is(err, errKeyInFlight) || errors.Is(err, errBadIfMatch) || errors.Is(err, errBadHeader)) {
+	if status < 500 && (errors.Is(err, errKeyReused) || errors.Is(err, errKeyInFlight) || errors.Is(err, errBadIfMatch)) {
 		p.Detail = err.Error()
 	}
 	if status >= 500 {

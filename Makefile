@@ -18,7 +18,10 @@ db:
 
 run: db build
 	$(BIN) migrate
-	@echo "evcrm: serving on ${EVCRM_ADDR:-:8080}; load demo data with: $(BIN) demo --customers 100"
+	@echo "evcrm: serving on $${EVCRM_ADDR:-:8080}. Load demo data from another terminal with:"
+	@echo "  $(BIN) demo --customers 100 --url direct"
+	@echo "or through the HTTP API with an admin token (evcrm token create --role admin --name demo):"
+	@echo "  EVCRM_TOKEN=<token> $(BIN) demo --customers 100 --url http://localhost$${EVCRM_ADDR:-:8080}"
 	$(BIN) serve
 
 migrate: db build

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -259,12 +260,21 @@ func (w *SLAWatcher) Run(ctx context.Context) error {
 // and returns how many it sent.
 func (w *SLAWatcher) Check(ctx context.Context) (int, error) {
 	now := w.cfg.Clock().UTC()
+	// Claim the due timers (several evcrm processes may check at once):
+	// a claimed timer is not tried again before Refire, whether its
+	// command succeeds or not.
 	rows, err := w.db.Query(ctx, `
-SELECT stream_id, kind, aggregate_id, due_at FROM process_sla_timers
-WHERE NOT done AND due_at < $1 AND (fired_at IS NULL OR fired_at <= $2)
-ORDER BY due_at LIMIT $3`, now, now.Add(-w.cfg.Refire), w.cfg.Batch)
+UPDATE process_sla_timers t SET fired_at = $1
+FROM (
+	SELECT stream_id, kind FROM process_sla_timers
+	WHERE NOT done AND due_at < $1 AND (fired_at IS NULL OR fired_at <= $2)
+	ORDER BY due_at LIMIT $3
+	FOR UPDATE SKIP LOCKED
+) d
+WHERE t.stream_id = d.stream_id AND t.kind = d.kind
+RETURNING t.stream_id, t.kind, t.aggregate_id, t.due_at`, now, now.Add(-w.cfg.Refire), w.cfg.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("sla watcher: finding due deadlines: %w", err)
+		return 0, fmt.Errorf("sla watcher: claiming due deadlines: %w", err)
 	}
 	type due struct {
 		streamID, kind string
@@ -278,22 +288,33 @@ ORDER BY due_at LIMIT $3`, now, now.Add(-w.cfg.Refire), w.cfg.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("sla watcher: finding due deadlines: %w", err)
 	}
-	sent := 0
+	slices.SortFunc(dues, func(a, b due) int { return a.at.Compare(b.at) })
+	var (
+		sent int
+		errs []error
+	)
 	for _, d := range dues {
+		if ctx.Err() != nil {
+			return sent, ctx.Err()
+		}
 		recorded, err := w.fire(ctx, d.kind, d.id, now)
 		if err != nil {
-			return sent, err
+			errs = append(errs, err) // tried again after Refire
+			continue
 		}
 		sent++
+		if !recorded {
+			continue
+		}
 		// A recorded (or replayed) breach is done now; its event will say
 		// the same when it arrives.
-		if _, err := w.db.Exec(ctx, `UPDATE process_sla_timers SET fired_at = $3, done = done OR $4
-			WHERE stream_id = $1 AND kind = $2`, d.streamID, d.kind, now, recorded); err != nil {
-			return sent, fmt.Errorf("sla watcher: recording the trigger of %s %s: %w", d.streamID, d.kind, err)
+		if _, err := w.db.Exec(ctx, `UPDATE process_sla_timers SET done = true WHERE stream_id = $1 AND kind = $2`,
+			d.streamID, d.kind); err != nil {
+			errs = append(errs, fmt.Errorf("sla watcher: recording the breach of %s %s: %w", d.streamID, d.kind, err))
 		}
 		w.cfg.Logger.Info("SLA deadline passed", "stream", d.streamID, "deadline", d.kind, "due", d.at)
 	}
-	return sent, nil
+	return sent, errors.Join(errs...)
 }
 
 // SLAKey is the idempotency key of the watcher's command for one deadline.

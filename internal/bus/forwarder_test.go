@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/evcrm/evcrm/eventstore"
-	"github.com/evcrm/evcrm/eventstore/memory"
+	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/bus"
 	"github.com/evcrm/evcrm/internal/pgtest"
 )
@@ -140,6 +140,25 @@ func (r *runningForwarder) stop(t *testing.T) {
 	}
 }
 
+// pgStore is the PostgreSQL event store and the checkpoints in one schema.
+func pgStore(t *testing.T) (eventstore.Store, *bus.Checkpoints) {
+	t.Helper()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	if err := postgres.Migrate(ctx, db.Pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Migrate(ctx, db.Pool); err != nil {
+		t.Fatal(err)
+	}
+	store, err := postgres.New(ctx, db.Pool, postgres.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	return store, bus.NewCheckpoints(db.Pool)
+}
+
 func newCheckpoints(t *testing.T) *bus.Checkpoints {
 	t.Helper()
 	db := pgtest.New(t)
@@ -157,8 +176,7 @@ func TestForwarder(t *testing.T) {
 
 	t.Run("ResumesFromCheckpointAfterRestart", func(t *testing.T) {
 		t.Parallel()
-		store := memory.New()
-		cp := newCheckpoints(t)
+		store, cp := pgStore(t)
 		want := appendEvents(t, store, 40)
 
 		pub := newCapture()
@@ -191,8 +209,7 @@ func TestForwarder(t *testing.T) {
 
 	t.Run("StopMidStreamLosesNothing", func(t *testing.T) {
 		t.Parallel()
-		store := memory.New()
-		cp := newCheckpoints(t)
+		store, cp := pgStore(t)
 		want := appendEvents(t, store, 60)
 		pub := newCapture()
 		first := startForwarder(t, store, pub, cp, 5)
@@ -206,8 +223,7 @@ func TestForwarder(t *testing.T) {
 
 	t.Run("BrokerFailureMidBatchRepublishesThatBatchOnly", func(t *testing.T) {
 		t.Parallel()
-		store := memory.New()
-		cp := newCheckpoints(t)
+		store, cp := pgStore(t)
 		want := appendEvents(t, store, 30)
 		pub := newCapture()
 		pub.failAt = 13 // inside the third batch of 5
@@ -230,8 +246,7 @@ func TestForwarder(t *testing.T) {
 
 	t.Run("OneForwarderPerNameAcrossProcesses", func(t *testing.T) {
 		t.Parallel()
-		store := memory.New()
-		cp := newCheckpoints(t)
+		store, cp := pgStore(t)
 		want := appendEvents(t, store, 20)
 		pubA, pubB := newCapture(), newCapture()
 		a := startForwarder(t, store, pubA, cp, 4)

@@ -110,8 +110,8 @@ type Runtime struct {
 	metrics *metrics
 
 	mu       sync.Mutex
-	served   map[string]eventstore.Position // active generation's checkpoint, per projection
-	changed  chan struct{}                  // closed and replaced when served changes
+	served   map[string]servedAt // active generation's checkpoint, per projection
+	changed  chan struct{}       // closed and replaced when served changes
 	running  map[int64]*runningGen
 	outdated map[string]int // projections whose served version is newer than ours
 	wg       sync.WaitGroup
@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg Config, ps ...Projection) (*Runtime, error) {
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "projections"),
 		byName:   map[string]Projection{},
-		served:   map[string]eventstore.Position{},
+		served:   map[string]servedAt{},
 		changed:  make(chan struct{}),
 		running:  map[int64]*runningGen{},
 		outdated: map[string]int{},
@@ -275,7 +275,7 @@ func (r *Runtime) reconcileOne(ctx context.Context, p Projection, all []generati
 		}
 		if g.State == StateActive {
 			active = &all[i]
-			r.setServed(g.Name, g.Position)
+			r.setServed(g.Name, g.ID, g.Position)
 		}
 		switch {
 		case g.Version == p.Version():
@@ -451,7 +451,7 @@ func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock bo
 		return g, fmt.Errorf("projections: creating a generation of %s: %w", p.Name(), err)
 	}
 	if activate {
-		r.setServed(p.Name(), eventstore.Start)
+		r.setServed(p.Name(), g.ID, eventstore.Start)
 	}
 	return g, nil
 }
@@ -593,13 +593,26 @@ func (r *Runtime) activate(ctx context.Context, tx pgx.Tx, p Projection, g gener
 	return r.publish(ctx, tx, p, g, oldSchema)
 }
 
-func (r *Runtime) setServed(name string, pos eventstore.Position) {
+// servedAt is where the served generation of a projection is.
+type servedAt struct {
+	gen int64
+	pos eventstore.Position
+}
+
+// setServed records the checkpoint of the served generation gen of a
+// projection. A checkpoint only moves forward within a generation; a
+// new generation replaces the old one's (it may be behind it).
+func (r *Runtime) setServed(name string, gen int64, pos eventstore.Position) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cur, ok := r.served[name]; ok && cur == pos {
+	cur, ok := r.served[name]
+	switch {
+	case ok && cur.gen == gen && !cur.pos.Less(pos):
 		return
+	case ok && gen < cur.gen:
+		return // a stale report about a generation already replaced
 	}
-	r.served[name] = pos
+	r.served[name] = servedAt{gen: gen, pos: pos}
 	close(r.changed)
 	r.changed = make(chan struct{})
 }
@@ -629,8 +642,8 @@ func (r *Runtime) WaitFor(ctx context.Context, names []string, pos eventstore.Po
 		behind := ""
 		var at eventstore.Position
 		for _, n := range names {
-			if cur := r.served[n]; cur.Less(pos) {
-				behind, at = n, cur
+			if cur := r.served[n]; cur.pos.Less(pos) {
+				behind, at = n, cur.pos
 				break
 			}
 		}
@@ -653,30 +666,18 @@ func (r *Runtime) WaitFor(ctx context.Context, names []string, pos eventstore.Po
 }
 
 func (r *Runtime) refreshServed(ctx context.Context) error {
-	rows, err := r.cfg.Pool.Query(ctx, `SELECT name, position_commit, position_prepare FROM `+r.catalog+` WHERE state = 'active'`)
+	rows, err := r.cfg.Pool.Query(ctx, `SELECT name, generation, position_commit, position_prepare FROM `+r.catalog+` WHERE state = 'active'`)
 	if err != nil {
 		return err
 	}
-	type np struct {
-		name string
-		pos  eventstore.Position
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (np, error) {
-		var x np
-		return x, row.Scan(&x.name, &x.pos.Commit, &x.pos.Prepare)
+	var name string
+	var gen int64
+	var pos eventstore.Position
+	_, err = pgx.ForEachRow(rows, []any{&name, &gen, &pos.Commit, &pos.Prepare}, func() error {
+		r.setServed(name, gen, pos)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, x := range list {
-		r.mu.Lock()
-		cur, ok := r.served[x.name]
-		r.mu.Unlock()
-		if !ok || cur.Less(x.pos) {
-			r.setServed(x.name, x.pos)
-		}
-	}
-	return nil
+	return err
 }
 
 // Ready reports whether every projection has a served generation: queries

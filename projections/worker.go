@@ -224,7 +224,7 @@ func (w *worker) apply(ctx context.Context, evs []eventstore.RecordedEvent, swap
 		}
 	}
 	if w.gen.State == StateActive {
-		w.r.setServed(w.p.Name(), w.pos)
+		w.r.setServed(w.p.Name(), w.gen.ID, w.pos)
 	}
 	if w.progress != nil {
 		w.progress(Progress{Projection: w.p.Name(), Generation: w.gen.ID, Events: w.events, Position: w.pos,

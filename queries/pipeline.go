@@ -83,12 +83,14 @@ func (q *Queries) PipelineSummary(ctx context.Context, f PipelineFilter) (Pipeli
 		return out, fmt.Errorf("queries: pipeline stages: %w", err)
 	}
 
+	// rm_pipeline_open_totals holds the open opportunities already summed.
 	rows, err = q.db.Query(ctx, `
-		SELECT o.pipeline, o.stage, o.currency, count(*), sum(o.amount_minor)::bigint, round(sum(o.weighted_minor))::bigint
-		FROM rm_pipeline_opportunities o
+		SELECT o.pipeline, o.stage, o.currency, sum(o.opportunities)::bigint, sum(o.total_minor)::bigint, round(sum(o.weighted_minor))::bigint
+		FROM rm_pipeline_open_totals o
 		LEFT JOIN rm_pipeline_stages s ON s.pipeline = o.pipeline AND s.stage = o.stage
-		WHERE o.status = 'open' AND ($1 = '' OR o.pipeline = $1) AND ($2 = '' OR o.owner_id = $2)
+		WHERE ($1 = '' OR o.pipeline = $1) AND ($2 = '' OR o.owner_id = $2)
 		GROUP BY o.pipeline, o.stage, o.currency, s.stage_index
+		HAVING sum(o.opportunities) > 0
 		ORDER BY o.pipeline, s.stage_index NULLS LAST, o.stage, o.currency`, f.Pipeline, f.Owner)
 	if err != nil {
 		return out, fmt.Errorf("queries: pipeline summary: %w", err)
@@ -117,11 +119,10 @@ func (q *Queries) PipelineSummary(ctx context.Context, f PipelineFilter) (Pipeli
 	}
 
 	rows, err = q.db.Query(ctx, `
-		SELECT COALESCE(to_char(expected_close, 'YYYY-MM'), 'none') AS month, currency, count(*), sum(amount_minor)::bigint,
-			round(sum(weighted_minor))::bigint
-		FROM rm_pipeline_opportunities
-		WHERE status = 'open' AND ($1 = '' OR pipeline = $1) AND ($2 = '' OR owner_id = $2)
-		GROUP BY 1, 2 ORDER BY 1, 2`, f.Pipeline, f.Owner)
+		SELECT close_month, currency, sum(opportunities)::bigint, sum(total_minor)::bigint, round(sum(weighted_minor))::bigint
+		FROM rm_pipeline_open_totals
+		WHERE ($1 = '' OR pipeline = $1) AND ($2 = '' OR owner_id = $2)
+		GROUP BY 1, 2 HAVING sum(opportunities) > 0 ORDER BY 1, 2`, f.Pipeline, f.Owner)
 	if err != nil {
 		return out, fmt.Errorf("queries: forecast: %w", err)
 	}

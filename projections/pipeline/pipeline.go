@@ -8,6 +8,8 @@
 //	rm_pipeline_opportunities   one row per opportunity (open, won or lost)
 //	rm_pipeline_stages          the stages of each pipeline, in order, with their probability
 //	rm_pipeline_stage_history   one row per stage an opportunity entered, with when it left and where to
+//	rm_pipeline_open_totals     open opportunities summed by pipeline, stage, currency, owner and
+//	                            expected-close month: the pipeline summary and forecast without a scan
 //
 // Amounts are integer minor units with their currency; totals are always
 // per currency. Days in stage, win rates, velocity and forecasts are
@@ -20,6 +22,7 @@ import (
 
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/projections"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -99,8 +102,32 @@ CREATE TABLE rm_pipeline_stage_history (
 );
 COMMENT ON TABLE rm_pipeline_stage_history IS 'Each stage an opportunity entered, when it left and to which stage (or won/lost)';
 CREATE INDEX rm_pipeline_stage_history_stage ON rm_pipeline_stage_history (pipeline, stage);
+
+CREATE TABLE rm_pipeline_open_totals (
+	pipeline       text NOT NULL,
+	stage          text NOT NULL,
+	currency       text NOT NULL,
+	owner_id       text NOT NULL, -- '' when unassigned
+	close_month    text NOT NULL, -- expected close, YYYY-MM, or 'none'
+	opportunities  bigint NOT NULL,
+	total_minor    bigint NOT NULL,
+	weighted_minor numeric NOT NULL,
+	PRIMARY KEY (pipeline, stage, currency, owner_id, close_month)
+);
+COMMENT ON TABLE rm_pipeline_open_totals IS 'Open opportunities summed by pipeline, stage, currency, owner and expected-close month (rows may hold zeros)';
 `
 }
+
+// totalsDelta adds ($2 = 1) or removes ($2 = -1) an opportunity's
+// contribution to the open totals, if it is open. Every event that changes
+// an opportunity removes it before the change and adds it back after.
+const totalsDelta = `
+INSERT INTO rm_pipeline_open_totals AS t (pipeline, stage, currency, owner_id, close_month, opportunities, total_minor, weighted_minor)
+SELECT pipeline, stage, currency, COALESCE(owner_id, ''), COALESCE(to_char(expected_close, 'YYYY-MM'), 'none'),
+	$2::int, $2::int * amount_minor, $2::int * weighted_minor
+FROM rm_pipeline_opportunities WHERE opportunity_id = $1 AND status = 'open'
+ON CONFLICT (pipeline, stage, currency, owner_id, close_month) DO UPDATE SET opportunities = t.opportunities + EXCLUDED.opportunities,
+	total_minor = t.total_minor + EXCLUDED.total_minor, weighted_minor = t.weighted_minor + EXCLUDED.weighted_minor`
 
 const (
 	closeStage = `UPDATE rm_pipeline_stage_history SET exited_at = $2, exit_to = $3 WHERE opportunity_id = $1 AND exited_at IS NULL`
@@ -111,8 +138,18 @@ const (
 
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) error {
 	var b projections.Batch
+	stages := map[string]string{} // pipeline → stages already upserted in this batch
 	for i := range events {
 		e := &events[i]
+		var opp uuid.UUID
+		switch d := e.Data.(type) {
+		case opportunity.OpportunityStageChanged, opportunity.OpportunityAmountChanged, opportunity.OpportunityCloseDateChanged,
+			opportunity.OpportunityOwnerAssigned, opportunity.OpportunityWon, opportunity.OpportunityLost, opportunity.OpportunityReopened:
+			opp = opportunityID(d)
+			b.Queue(e, totalsDelta, opp, -1)
+		case opportunity.OpportunityOpened:
+			opp = d.OpportunityID
+		}
 		switch d := e.Data.(type) {
 		case opportunity.OpportunityOpened:
 			b.Queue(e, `INSERT INTO rm_pipeline_opportunities (opportunity_id, customer_id, lead_id, name, pipeline, stage, probability,
@@ -120,12 +157,12 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::date, 'open', $12, $12, $12)`,
 				d.OpportunityID, d.CustomerID, projections.UUID(d.LeadID), d.Name, d.Pipeline.Name, d.Stage, d.Probability,
 				d.Amount.Amount, d.Amount.Currency, projections.Text(d.OwnerID), projections.Date(d.ExpectedClose), d.At)
-			for i, s := range d.Pipeline.Stages {
-				b.Queue(e, `INSERT INTO rm_pipeline_stages (pipeline, stage, stage_index, probability) VALUES ($1, $2, $3, $4)
-					ON CONFLICT (pipeline, stage) DO UPDATE SET stage_index = EXCLUDED.stage_index, probability = EXCLUDED.probability`,
-					d.Pipeline.Name, s.Name, i, s.Probability)
+			if sig := fmt.Sprint(d.Pipeline.Stages); stages[d.Pipeline.Name] != sig {
+				stages[d.Pipeline.Name] = sig
+				queueStages(&b, e, d.Pipeline)
 			}
 			b.Queue(e, enterStage, d.OpportunityID, d.Stage, d.At)
+
 		case opportunity.OpportunityStageChanged:
 			b.QueueOne(e, `UPDATE rm_pipeline_opportunities SET stage = $2, probability = $3, amount_minor = $4, currency = $5,
 				stage_entered_at = $6, updated_at = $6 WHERE opportunity_id = $1`,
@@ -166,6 +203,39 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 		default:
 			return projections.Fail(e, fmt.Errorf("pipeline projection: unexpected event %T", e.Data))
 		}
+		if opp != uuid.Nil {
+			b.Queue(e, totalsDelta, opp, 1)
+		}
 	}
 	return b.Send(ctx, tx)
+}
+
+func opportunityID(e any) uuid.UUID {
+	switch d := e.(type) {
+	case opportunity.OpportunityStageChanged:
+		return d.OpportunityID
+	case opportunity.OpportunityAmountChanged:
+		return d.OpportunityID
+	case opportunity.OpportunityCloseDateChanged:
+		return d.OpportunityID
+	case opportunity.OpportunityOwnerAssigned:
+		return d.OpportunityID
+	case opportunity.OpportunityWon:
+		return d.OpportunityID
+	case opportunity.OpportunityLost:
+		return d.OpportunityID
+	case opportunity.OpportunityReopened:
+		return d.OpportunityID
+	}
+	return uuid.Nil
+}
+
+// queueStages records a pipeline's stages as an opened opportunity carries
+// them (the latest opening wins).
+func queueStages(b *projections.Batch, e *projections.Event, p opportunity.Pipeline) {
+	for i, s := range p.Stages {
+		b.Queue(e, `INSERT INTO rm_pipeline_stages (pipeline, stage, stage_index, probability) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (pipeline, stage) DO UPDATE SET stage_index = EXCLUDED.stage_index, probability = EXCLUDED.probability`,
+			p.Name, s.Name, i, s.Probability)
+	}
 }

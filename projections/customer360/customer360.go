@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/evcrm/evcrm/domain"
@@ -32,9 +33,11 @@ import (
 	"github.com/evcrm/evcrm/domain/customer"
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/order"
+	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Name of the projection.
@@ -180,15 +183,55 @@ CREATE INDEX rm_customer_timeline_stream ON rm_customer_timeline (stream_id);
 `
 }
 
-const timelineSQL = `
-INSERT INTO rm_customer_timeline (customer_id, position_commit, position_prepare, occurred_at, event_id, event_type,
-	stream_id, category, actor, actor_role, summary, data)
-SELECT c.customer_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
-FROM (SELECT COALESCE($1::uuid, (SELECT customer_id FROM rm_customer_streams WHERE stream_id = $7)) AS customer_id) c
-WHERE c.customer_id IS NOT NULL`
+// The timeline rows and stream owners of a batch are written in bulk, one
+// statement each, in log order relative to the statements that read them
+// (an interaction's correction moves its stream's rows).
+const (
+	streamsSQL = `INSERT INTO rm_customer_streams (stream_id, customer_id)
+		SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT (stream_id) DO NOTHING`
+	timelineSQL = `
+		INSERT INTO rm_customer_timeline (customer_id, position_commit, position_prepare, occurred_at, event_id, event_type,
+			stream_id, category, actor, actor_role, summary, data)
+		SELECT COALESCE(t.customer_id, s.customer_id), t.pc, t.pp, t.at, t.id, t.typ, t.stream, t.cat, t.actor, t.role, t.summary, t.data::jsonb
+		FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::text[], $12::text[]) AS t(customer_id, pc, pp, at, id, typ, stream, cat, actor, role, summary, data)
+		LEFT JOIN rm_customer_streams s ON s.stream_id = t.stream
+		WHERE COALESCE(t.customer_id, s.customer_id) IS NOT NULL`
+)
+
+// bulk accumulates the stream owners and timeline rows of a batch.
+type bulk struct {
+	first                *projections.Event // owner of the bulk statements, for error reports
+	streamIDs            []string
+	streamCustomers      []uuid.UUID
+	customers            []pgtype.UUID
+	commits, prepares    []int64
+	ats                  []time.Time
+	ids                  []uuid.UUID
+	types, streams, cats []string
+	actors, roles        []pgtype.Text
+	summaries, datas     []string
+}
+
+func (k *bulk) flush(b *projections.Batch) {
+	if k.first == nil {
+		return
+	}
+	if len(k.streamIDs) > 0 {
+		b.Queue(k.first, streamsSQL, k.streamIDs, k.streamCustomers)
+	}
+	if len(k.ids) > 0 {
+		b.Queue(k.first, timelineSQL, k.customers, k.commits, k.prepares, k.ats, k.ids, k.types, k.streams, k.cats,
+			k.actors, k.roles, k.summaries, k.datas)
+	}
+	*k = bulk{}
+}
+
+func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
 
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) error {
 	var b projections.Batch
+	var k bulk
 	for i := range events {
 		e := &events[i]
 		data, err := json.Marshal(e.Data)
@@ -199,10 +242,15 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 			CustomerID uuid.UUID `json:"customer_id"`
 		}
 		_ = json.Unmarshal(data, &ref) // absent or not a UUID: no direct customer
-		cust := projections.UUID(ref.CustomerID)
-		if cust != nil && e.Version == 1 {
-			b.Queue(e, `INSERT INTO rm_customer_streams (stream_id, customer_id) VALUES ($1, $2) ON CONFLICT (stream_id) DO NOTHING`,
-				e.StreamID, ref.CustomerID)
+		if _, ok := e.Data.(interaction.InteractionCorrected); ok {
+			k.flush(&b) // the correction moves the rows written so far
+		}
+		if k.first == nil {
+			k.first = e
+		}
+		if ref.CustomerID != uuid.Nil && e.Version == 1 {
+			k.streamIDs = append(k.streamIDs, e.StreamID)
+			k.streamCustomers = append(k.streamCustomers, ref.CustomerID)
 		}
 		if err := queueState(&b, e); err != nil {
 			return err
@@ -211,10 +259,20 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 		if il, ok := e.Data.(interaction.InteractionLogged); ok {
 			at = il.OccurredAt
 		}
-		b.Queue(e, timelineSQL, cust, e.Position.Commit, e.Position.Prepare, at, e.ID, e.Type, e.StreamID,
-			e.StreamID[:max(0, strings.IndexByte(e.StreamID, '-'))], projections.Text(e.Metadata.Actor), projections.Text(e.Metadata.ActorRole),
-			Summary(e.Data), data)
+		k.customers = append(k.customers, pgtype.UUID{Bytes: ref.CustomerID, Valid: ref.CustomerID != uuid.Nil})
+		k.commits = append(k.commits, int64(e.Position.Commit))
+		k.prepares = append(k.prepares, int64(e.Position.Prepare))
+		k.ats = append(k.ats, at.UTC())
+		k.ids = append(k.ids, e.ID)
+		k.types = append(k.types, e.Type)
+		k.streams = append(k.streams, e.StreamID)
+		k.cats = append(k.cats, eventstore.Category(e.StreamID))
+		k.actors = append(k.actors, text(e.Metadata.Actor))
+		k.roles = append(k.roles, text(e.Metadata.ActorRole))
+		k.summaries = append(k.summaries, Summary(e.Data))
+		k.datas = append(k.datas, string(data))
 	}
+	k.flush(&b)
 	return b.Send(ctx, tx)
 }
 

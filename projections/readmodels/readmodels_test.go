@@ -141,9 +141,6 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		if round%2 == 0 {
 			time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond) // killed wherever it is
 		} else {
-			mu.Lock()
-			crashEvery = 0
-			mu.Unlock()
 			wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
 			if err := rt.WaitFor(wctx, nil, s.Last()); err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,17 @@ func TestFailingTaskStopsTheApp(t *testing.T) {
 	t.Parallel()
 	a, _ := newApp(t)
 	boom := errors.New("projection crashed")
-	a.Go("doomed", func(context.Context) error { return boom })
+	a.Go("doomed", func(ctx context.Context) error {
+		// Fail once the bus runs: stopping a watermill router that is still
+		// starting waits for its CloseTimeout (a known start/close race).
+		if a.Bus != nil {
+			select {
+			case <-a.Bus.Running():
+			case <-ctx.Done():
+			}
+		}
+		return boom
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +120,8 @@ func TestFailingTaskStopsTheApp(t *testing.T) {
 			t.Fatalf("Serve = %v, want the task's error", err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the app kept running after a task failed")
+		var buf strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+		t.Fatalf("the app kept running after a task failed; goroutines:\n%s", buf.String())
 	}
 }

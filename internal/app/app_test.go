@@ -82,6 +82,9 @@ func TestServeAndStop(t *testing.T) {
 		t.Fatalf("POST /v1/customers: %d %s", res.StatusCode, body)
 	}
 
+	if a.Bus != nil {
+		<-a.Bus.Running() // see TestFailingTaskStopsTheApp
+	}
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)

@@ -8,23 +8,30 @@
 // # Tables
 //
 // Everything lives in the first schema of the pool's search_path:
-// evcrm_streams (one row per stream: its version, and a metadata column kept
-// for stream settings such as max age, max count or soft delete, which
-// nothing uses yet), evcrm_events (the log), the function evcrm_append and
-// goose's version table evcrm_eventstore_migrations. Migrations are embedded
-// SQL files run by Migrate.
+// evcrm_events (the log), evcrm_streams (reserved for stream settings such
+// as max age, max count or soft delete; nothing uses it yet), the function
+// evcrm_append and goose's version table evcrm_eventstore_migrations.
+// Migrations are embedded SQL files run by Migrate.
 //
 // # Appends
 //
-// An append is one statement, SELECT * FROM evcrm_append(...), run as its
-// own transaction: one round trip, whatever the number of events. The
-// function takes a transaction-level advisory lock on the stream, reads the
-// stream's version, checks the expectation and idempotency, inserts the
-// events and updates the stream row. A wrong expected version raises
-// SQLSTATE EV001 with the actual version in DETAIL; an event ID reused for
-// other content raises EV002; both become the eventstore errors. Concurrent
-// appends to one stream queue on the lock; appends to different streams do
-// not interact.
+// An append is one INSERT statement, run as its own transaction: one round
+// trip, whatever the number of events. The statement reads the stream's
+// version (the last event's, through the unique index on (stream_id,
+// version)), checks the expectation, and inserts the events after it, or
+// nothing when the expectation fails. Appends to different streams do not
+// interact. Two appends racing for the same version of one stream collide
+// on that unique index: the loser waits for the winner's commit, fails,
+// and is tried again with a fresh snapshot, where an exact expectation now
+// fails properly and "any" goes after the winner. An append that collides
+// twice queues on the stream's advisory lock instead (the function
+// evcrm_append), so a busy stream serves its writers in turn.
+//
+// Idempotency costs nothing on the normal path: the unique index on
+// event_id rejects a reused ID, and only then, or when the expectation
+// failed, does the store look at what is stored to tell a retry (the
+// original result) from a conflict (ErrDuplicateEventID or
+// *eventstore.VersionError).
 //
 // # Global order: why subscribers never skip an event
 //
@@ -47,11 +54,14 @@
 // order of the events in the append.
 //
 // Stream order must agree with this global order: a stream's version 5 must
-// come before its version 6. Transaction ids are assigned at a
-// transaction's first write, and evcrm_append takes the stream's advisory
-// lock before it writes anything (an advisory lock assigns no id, a row lock
-// would), so two appends to one stream get their ids in lock order, which is
-// version order.
+// come before its version 6. It does, because a transaction id is assigned
+// at the transaction's first write, after its statement took its snapshot:
+// the append that wrote version 6 saw version 5 in its snapshot (versions
+// are computed from what the snapshot holds, and the unique index forbids
+// gaps and doubles), so the transaction that wrote version 5 had committed
+// and had its id before the one writing version 6 got its own. The locking
+// path keeps this too: evcrm_append takes the advisory lock, which assigns
+// no transaction id, before it reads or writes.
 //
 // The cost of this choice: an event is only delivered once every
 // transaction that started writing before it has ended, anywhere in the

@@ -16,6 +16,7 @@ import (
 	"github.com/evcrm/evcrm/internal/pgtest"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -41,6 +42,63 @@ func TestContract(t *testing.T) {
 		s, _ := newStore(t, postgres.Config{})
 		return s
 	})
+}
+
+// TestContractLocked runs the suite with every append queueing on the
+// stream's advisory lock, the path busy streams take.
+func TestContractLocked(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) eventstore.Store {
+		s, _ := newStore(t, postgres.Config{})
+		s.AlwaysLock()
+		return s
+	})
+}
+
+// TestBusyStream: writers appending to one stream with any expected
+// version collide; every append lands, some through the stream lock.
+func TestBusyStream(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t, postgres.Config{})
+	ctx := context.Background()
+	stream := eventstore.StreamID(storetest.NewCategory(), uuid.New())
+	const writers, appends = 16, 15
+	var wg sync.WaitGroup
+	mine := make([][]uuid.UUID, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range appends {
+				e := storetest.Event("Busy", w*100+i)
+				if _, err := s.Append(ctx, stream, eventstore.Any, e); err != nil {
+					t.Error(err)
+					return
+				}
+				mine[w] = append(mine[w], e.ID)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != writers*appends {
+		t.Fatalf("stream has %d events, want %d", len(got), writers*appends)
+	}
+	checkOrder(t, got)
+	// Each writer's events are in the order it appended them.
+	pos := map[uuid.UUID]int{}
+	for i, e := range got {
+		pos[e.ID] = i
+	}
+	for w := range writers {
+		for i := 1; i < len(mine[w]); i++ {
+			if pos[mine[w][i]] < pos[mine[w][i-1]] {
+				t.Fatalf("writer %d: event %d stored before event %d", w, i, i-1)
+			}
+		}
+	}
+	t.Logf("%d of %d appends queued on the stream lock", s.LockedAppends(), writers*appends)
 }
 
 // received collects what a subscription delivers.
@@ -140,6 +198,12 @@ func openAppend(t *testing.T, pool *pgxpool.Pool, stream string, events ...event
 }
 
 func beginAppend(ctx context.Context, pool *pgxpool.Pool, stream string, events ...eventstore.EventData) (pgx.Tx, error) {
+	return beginAppendWith(ctx, pool, postgres.AppendManySQL, stream, events...)
+}
+
+// beginAppendWith runs an append statement of the store (the lock-free
+// INSERT or the locking function) in a transaction it leaves open.
+func beginAppendWith(ctx context.Context, pool *pgxpool.Pool, query, stream string, events ...eventstore.EventData) (pgx.Tx, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -158,7 +222,14 @@ func beginAppend(ctx context.Context, pool *pgxpool.Pool, stream string, events 
 		data = append(data, e.Data)
 		metas = append(metas, []byte(`{}`))
 	}
-	if _, err := tx.Exec(ctx, `SELECT * FROM evcrm_append($1, 0, 0, $2, $3, $4, $5, $6)`, stream, evIDs, types, svs, data, metas); err != nil {
+	rows, err := tx.Query(ctx, query, stream, eventstore.Category(stream), 0, 0, evIDs, types, svs, data, metas)
+	if err == nil {
+		for rows.Next() {
+		}
+		rows.Close()
+		err = rows.Err()
+	}
+	if err != nil {
 		_ = tx.Rollback(ctx)
 		return nil, err
 	}
@@ -336,8 +407,17 @@ func TestOutOfOrderCommits(t *testing.T) {
 						return
 					}
 				} else {
-					// An append in a transaction that lingers, then ends.
-					tx, err := beginAppend(ctx, db.Pool, stream, evs...)
+					// An append in a transaction that lingers, then ends,
+					// through either append statement.
+					query := postgres.AppendManySQL
+					if rng.IntN(2) == 0 {
+						query = postgres.AppendLockedSQL
+					}
+					tx, err := beginAppendWith(ctx, db.Pool, query, stream, evs...)
+					var pgErr *pgconn.PgError
+					if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+						continue // lost a race for the version: the store would retry
+					}
 					if err != nil {
 						t.Error(err)
 						return

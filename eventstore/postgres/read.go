@@ -21,7 +21,7 @@ const (
 		WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`
 	readBackwardsSQL = `SELECT ` + eventColumns + ` FROM evcrm_events
 		WHERE stream_id = $1 AND version <= $2 ORDER BY version DESC LIMIT $3`
-	streamVersionSQL = `SELECT version FROM evcrm_streams WHERE stream_id = $1`
+	streamVersionSQL = `SELECT coalesce(max(version), 0) FROM evcrm_events WHERE stream_id = $1`
 
 	readAllSQL = `SELECT ` + eventColumns + ` FROM evcrm_events
 		WHERE (tx_id, seq) > ($1, $2) AND tx_id < ` + visibleBelow + `
@@ -86,11 +86,7 @@ func (s *Store) StreamVersion(ctx context.Context, streamID string) (uint64, err
 		return 0, err
 	}
 	var v int64
-	err := s.pool.QueryRow(ctx, streamVersionSQL, streamID).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
+	if err := s.pool.QueryRow(ctx, streamVersionSQL, streamID).Scan(&v); err != nil {
 		return 0, s.wrap(ctx, fmt.Sprintf("reading the version of stream %q", streamID), err)
 	}
 	return uint64(v), nil

@@ -106,6 +106,9 @@ type Store struct {
 	listenOnce sync.Once
 	closeOnce  sync.Once
 	closed     atomic.Bool
+
+	lockedAppends atomic.Int64 // appends that went through evcrm_append
+	alwaysLock    bool         // tests: every append through evcrm_append
 }
 
 var _ eventstore.Store = (*Store)(nil)

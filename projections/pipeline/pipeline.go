@@ -114,18 +114,21 @@ CREATE TABLE rm_pipeline_open_totals (
 	weighted_minor numeric NOT NULL,
 	PRIMARY KEY (pipeline, stage, currency, owner_id, close_month)
 );
-COMMENT ON TABLE rm_pipeline_open_totals IS 'Open opportunities summed by pipeline, stage, currency, owner and expected-close month (rows may hold zeros)';
+COMMENT ON TABLE rm_pipeline_open_totals IS 'Open opportunities summed by pipeline, stage, currency, owner and expected-close month';
 `
 }
 
-// totalsDelta adds ($2 = 1) or removes ($2 = -1) an opportunity's
-// contribution to the open totals, if it is open. Every event that changes
-// an opportunity removes it before the change and adds it back after.
+// totalsDelta adds ($2 = 1) or removes ($2 = -1) the contributions of
+// the open opportunities among $1 to the open totals. A batch removes the
+// contributions of every opportunity it touches before applying its
+// events, and adds them back after: each totals row changes at most twice
+// per batch, however many events touch it.
 const totalsDelta = `
 INSERT INTO rm_pipeline_open_totals AS t (pipeline, stage, currency, owner_id, close_month, opportunities, total_minor, weighted_minor)
 SELECT pipeline, stage, currency, COALESCE(owner_id, ''), COALESCE(to_char(expected_close, 'YYYY-MM'), 'none'),
-	$2::int, $2::int * amount_minor, $2::int * weighted_minor
-FROM rm_pipeline_opportunities WHERE opportunity_id = $1 AND status = 'open'
+	$2::int * count(*), $2::int * sum(amount_minor), $2::int * sum(weighted_minor)
+FROM rm_pipeline_opportunities WHERE opportunity_id = ANY($1) AND status = 'open'
+GROUP BY 1, 2, 3, 4, 5
 ON CONFLICT (pipeline, stage, currency, owner_id, close_month) DO UPDATE SET opportunities = t.opportunities + EXCLUDED.opportunities,
 	total_minor = t.total_minor + EXCLUDED.total_minor, weighted_minor = t.weighted_minor + EXCLUDED.weighted_minor`
 
@@ -139,17 +142,17 @@ const (
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) error {
 	var b projections.Batch
 	stages := map[string]string{} // pipeline → stages already upserted in this batch
+	touched := make([]uuid.UUID, 0, len(events))
+	seen := map[uuid.UUID]bool{}
+	for i := range events {
+		if id := opportunityID(events[i].Data); !seen[id] {
+			seen[id] = true
+			touched = append(touched, id)
+		}
+	}
+	b.Queue(&events[0], totalsDelta, touched, -1)
 	for i := range events {
 		e := &events[i]
-		var opp uuid.UUID
-		switch d := e.Data.(type) {
-		case opportunity.OpportunityStageChanged, opportunity.OpportunityAmountChanged, opportunity.OpportunityCloseDateChanged,
-			opportunity.OpportunityOwnerAssigned, opportunity.OpportunityWon, opportunity.OpportunityLost, opportunity.OpportunityReopened:
-			opp = opportunityID(d)
-			b.Queue(e, totalsDelta, opp, -1)
-		case opportunity.OpportunityOpened:
-			opp = d.OpportunityID
-		}
 		switch d := e.Data.(type) {
 		case opportunity.OpportunityOpened:
 			b.Queue(e, `INSERT INTO rm_pipeline_opportunities (opportunity_id, customer_id, lead_id, name, pipeline, stage, probability,
@@ -203,15 +206,23 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 		default:
 			return projections.Fail(e, fmt.Errorf("pipeline projection: unexpected event %T", e.Data))
 		}
-		if opp != uuid.Nil {
-			b.Queue(e, totalsDelta, opp, 1)
-		}
 	}
+	b.Queue(&events[len(events)-1], totalsDelta, touched, 1)
+	// Drop emptied rows, so that the table does not depend on how the log
+	// was cut into batches.
+	b.Queue(&events[len(events)-1], `DELETE FROM rm_pipeline_open_totals WHERE opportunities = 0`)
 	return b.Send(ctx, tx)
 }
 
+// opportunityID is the opportunity an event is about.
 func opportunityID(e any) uuid.UUID {
 	switch d := e.(type) {
+	case opportunity.OpportunityOpened:
+		return d.OpportunityID
+	case opportunity.RequirementsCaptured:
+		return d.OpportunityID
+	case opportunity.RequirementsReviewed:
+		return d.OpportunityID
 	case opportunity.OpportunityStageChanged:
 		return d.OpportunityID
 	case opportunity.OpportunityAmountChanged:

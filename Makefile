@@ -35,6 +35,7 @@ test: db
 bench: db build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	$(BIN) bench
+	$(BIN) bench projections
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

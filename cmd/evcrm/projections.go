@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/eventstore/esdb"
+	"github.com/evcrm/evcrm/eventstore/postgres"
+	"github.com/evcrm/evcrm/projections"
+	"github.com/evcrm/evcrm/projections/readmodels"
+)
+
+func init() {
+	subcommands = append(subcommands, newProjectionsCmd)
+	migrationSteps = append(migrationSteps, migrationStep{Name: "projections", Run: projections.Migrate})
+}
+
+func newProjectionsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "projections",
+		Short: "List, inspect and rebuild the read models",
+		Long: "The read models (sales pipeline, service queues, quality, customer 360, analytics) are\n" +
+			"PostgreSQL tables built from the event log by the projectors that evcrm serve runs.",
+	}
+	cmd.AddCommand(newProjectionsListCmd(), newProjectionsStatusCmd(), newProjectionsRebuildCmd())
+	return cmd
+}
+
+// withRuntime opens the database, the event store and a projection
+// runtime over every read model (not running), for f.
+func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime, store eventstore.Store) error) error {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("connecting to the database: %w", err)
+	}
+	defer pool.Close()
+	var store eventstore.Store
+	switch cfg.EventStore {
+	case "esdb":
+		store, err = esdb.New(esdb.Config{ConnectionString: cfg.ESDBURL})
+	default:
+		store, err = postgres.New(ctx, pool, postgres.Config{Logger: cfg.Logger(), DisableListenNotify: true})
+	}
+	if err != nil {
+		return fmt.Errorf("opening the %s event store: %w", cfg.EventStore, err)
+	}
+	defer store.Close()
+	rt, err := projections.New(ctx, projections.Config{Pool: pool, Store: store, Logger: cfg.Logger(), BatchSize: batch},
+		readmodels.All()...)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return f(rt, store)
+}
+
+func newProjectionsListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the read models, their versions and served tables",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withRuntime(cmd.Context(), 0, func(rt *projections.Runtime, _ eventstore.Store) error {
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "NAME\tVERSION\tEVENT TYPES\tTABLES")
+				for _, p := range rt.Projections() {
+					tables, err := rt.Tables(cmd.Context(), p.Name())
+					if errors.Is(err, projections.ErrNotReady) {
+						tables = []string{"(not built yet)"}
+					} else if err != nil {
+						return err
+					}
+					fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", p.Name(), p.Version(), len(p.EventTypes()), strings.Join(tables, ", "))
+				}
+				return w.Flush()
+			})
+		},
+	}
+}
+
+func newProjectionsStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each read model's position, lag, state and last error",
+		Long: "For every generation of every read model (the served one, and one being rebuilt if any):\n" +
+			"its checkpoint, its lag behind the log (events, and seconds the oldest unapplied event has\n" +
+			"waited), whether some process is working on it, and the error of its last failed batch.\n" +
+			"The same figures are Prometheus metrics (evcrm_projection_*) on /metrics.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withRuntime(cmd.Context(), 0, func(rt *projections.Runtime, _ eventstore.Store) error {
+				list, err := rt.Status(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					return enc.Encode(list)
+				}
+				return printProjectionStatus(cmd.OutOrStdout(), list)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printProjectionStatus(out io.Writer, list []projections.Status) error {
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tVERSION\tGEN\tSTATE\tRUNNING\tPOSITION\tLAG EVENTS\tLAG SECONDS\tAPPLIED\tFAILURES\tLAST ERROR")
+	for _, s := range list {
+		if s.Generation == 0 {
+			fmt.Fprintf(w, "%s\t%d\t-\tmissing\t-\t-\t-\t-\t-\t-\t-\n", s.Name, s.CodeVersion)
+			continue
+		}
+		version := fmt.Sprint(s.Version)
+		if s.Version != s.CodeVersion {
+			version = fmt.Sprintf("%d (code: %d)", s.Version, s.CodeVersion)
+		}
+		lag := fmt.Sprint(s.LagEvents)
+		if s.LagCapped {
+			lag += "+"
+		}
+		running := "no"
+		if s.Running {
+			running = "yes"
+		}
+		lastErr := "-"
+		if s.LastError != "" {
+			lastErr = oneLine(errors.New(s.LastError))
+			if s.LastErrorAt != nil {
+				lastErr = s.LastErrorAt.UTC().Format(time.RFC3339) + " " + lastErr
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%.1f\t%d\t%d\t%s\n", s.Name, version, s.Generation, s.State, running,
+			s.Position, lag, s.LagSeconds, s.EventsApplied, s.Failures, lastErr)
+	}
+	return w.Flush()
+}
+
+func newProjectionsRebuildCmd() *cobra.Command {
+	var all bool
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "rebuild NAME...",
+		Short: "Rebuild read models from the event log without downtime",
+		Long: "Build each named read model again from the start of the log into new tables while the\n" +
+			"current ones keep serving (and keep being updated by evcrm serve), then swap them in\n" +
+			"atomically and drop the old ones. A progress bar shows events done, rate and time left.\n" +
+			"Interrupting (Ctrl-C) drops the partial build; the served read model is untouched.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all == (len(args) > 0) {
+				return errors.New("name the read models to rebuild, or pass --all")
+			}
+			return withRuntime(cmd.Context(), batch, func(rt *projections.Runtime, store eventstore.Store) error {
+				names := args
+				if all {
+					names = nil
+					for _, p := range rt.Projections() {
+						names = append(names, p.Name())
+					}
+				}
+				for _, n := range names {
+					if _, err := rt.Projection(n); err != nil {
+						return err
+					}
+				}
+				for _, n := range names {
+					if err := rebuildOne(cmd.Context(), cmd.OutOrStdout(), rt, store, n); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "rebuild every read model")
+	cmd.Flags().IntVar(&batch, "batch-size", 1000, "events applied per transaction")
+	return cmd
+}
+
+func rebuildOne(ctx context.Context, out io.Writer, rt *projections.Runtime, store eventstore.Store, name string) error {
+	total := int64(-1) // unknown: a spinner with count and rate
+	if c, ok := store.(projections.EventCounter); ok {
+		head, err := store.Head(ctx)
+		if err != nil {
+			return err
+		}
+		if total, err = c.CountEvents(ctx, eventstore.Start, head); err != nil {
+			return err
+		}
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetDescription(name),
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetVisibility(stderrIsTerminal()),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("events"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionFullWidth(),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
+	)
+	start := time.Now()
+	var last projections.Progress
+	err := rt.Rebuild(ctx, name, projections.RebuildOptions{Progress: func(p projections.Progress) {
+		last = p
+		if total >= 0 && p.Events > total {
+			total = p.Events
+			bar.ChangeMax64(total) // events appended meanwhile
+		}
+		_ = bar.Set64(p.Events)
+	}})
+	if err != nil {
+		_ = bar.Exit()
+		return err
+	}
+	_ = bar.Finish()
+	elapsed := time.Since(start)
+	fmt.Fprintf(out, "%s: generation %d swapped in at %s: %d events in %s (%.0f events/s)\n", name, last.Generation, last.Position,
+		last.Events, elapsed.Round(time.Millisecond), float64(last.Events)/elapsed.Seconds())
+	return nil
+}
+
+func stderrIsTerminal() bool {
+	st, err := os.Stderr.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -461,7 +461,7 @@ func (g *benchGen) next() (string, []domain.Event) {
 		first := map[servicecase.Priority]int{servicecase.P1: 60, servicecase.P2: 120, servicecase.P3: 240, servicecase.P4: 480}[pri]
 		evs := []domain.Event{servicecase.CaseOpened{CaseID: id, CustomerID: cust, Queue: benchQueues[g.rng.IntN(len(benchQueues))],
 			Priority: pri, Channel: servicecase.ChannelEmail, Subject: fmt.Sprint("Case ", g.n), OpenedAt: at,
-			SLA: &servicecase.SLATerms{Policy: "standard", FirstResponseMinutes: first, ResolutionMinutes: first * 12},
+			SLA:              &servicecase.SLATerms{Policy: "standard", FirstResponseMinutes: first, ResolutionMinutes: first * 12},
 			FirstResponseDue: at.Add(time.Duration(first) * time.Minute), ResolutionDue: at.Add(time.Duration(first*12) * time.Minute)}}
 		agent := fmt.Sprint("user:agent", g.rng.IntN(40))
 		if g.rng.IntN(10) < 9 {

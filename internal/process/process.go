@@ -5,10 +5,11 @@
 //     passed and flags complaints not acknowledged in time.
 //   - LeadConversion registers the customer and opens the opportunity of a
 //     converted lead.
+//   - ComplaintFollowUp opens the nonconformity a complaint raised.
 //
 // They run on the message bus (package bus) as watermill event handlers, and
-// send commands through it as the system actors "system:sla-watcher" and
-// "system:lead-conversion". Every command they send has a command ID derived
+// send commands through it as the system actors "system:sla-watcher",
+// "system:lead-conversion" and "system:complaint-follow-up". Every command they send has a command ID derived
 // from a deterministic idempotency key, so a redelivered event, a restart or
 // a second instance never makes the aggregate record anything twice.
 package process

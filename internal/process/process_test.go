@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/evcrm/evcrm/domain/complaint"
 	"github.com/evcrm/evcrm/domain/customer"
 	"github.com/evcrm/evcrm/domain/lead"
+	"github.com/evcrm/evcrm/domain/nonconformity"
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/servicecase"
 	"github.com/evcrm/evcrm/domain/sla"
@@ -118,6 +120,9 @@ func (w *world) start(t *testing.T) *node {
 		t.Fatal(err)
 	}
 	if err := process.NewLeadConversion(b, logger()).Register(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := process.NewComplaintFollowUp(b, w.store, logger()).Register(b); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -358,6 +363,54 @@ func TestLeadConversion(t *testing.T) {
 	for _, s := range []string{customer.StreamID(custID), opportunity.StreamID(oppID)} {
 		if v, err := w.store.StreamVersion(ctx, s); err != nil || v != 1 {
 			t.Fatalf("%s at version %d, %v", s, v, err)
+		}
+	}
+}
+
+func TestComplaintFollowUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, time.Now().UTC())
+	n := w.start(t)
+
+	cust := w.newCustomer(t)
+	cmpID, ncID := uuid.New(), uuid.New()
+	w.do(t, complaint.ReceiveComplaint{
+		ComplaintID: cmpID, CustomerID: cust, Channel: servicecase.ChannelEmail, Description: "Pump arrived cracked",
+		RemedySought: "Replacement", Severity: complaint.SeverityHigh, AcknowledgeWithin: sla.Target{Minutes: 120},
+	})
+	raised := w.do(t, complaint.RaiseNonconformityFromComplaint{ComplaintID: cmpID, NonconformityID: ncID})
+
+	ncStream := nonconformity.StreamID(ncID)
+	eventually(t, "the nonconformity to be raised", func() bool { return len(w.events(t, ncStream, "NonconformityRaised")) == 1 })
+	var got nonconformity.NonconformityRaised
+	e := w.events(t, ncStream, "NonconformityRaised")[0]
+	decodeInto(t, e, &got)
+	if got.Source != nonconformity.SourceComplaint || got.SourceID != cmpID || got.Severity != nonconformity.SeverityMajor ||
+		got.CustomerID != cust || !strings.Contains(got.Description, "Pump arrived cracked") || !strings.Contains(got.Description, "Replacement") {
+		t.Fatalf("NonconformityRaised = %+v", got)
+	}
+	if e.Metadata.CausationID != raised.EventIDs[0] || e.Metadata.Actor != process.ComplaintFollowUpActor {
+		t.Errorf("metadata = %+v, want causation %s", e.Metadata, raised.EventIDs[0])
+	}
+
+	// Redelivered: nothing new.
+	ev := w.events(t, complaint.StreamID(cmpID), "NonconformityRaisedFromComplaint")[0]
+	if err := n.bus.Publisher().Publish(bus.EventTopicPrefix+complaint.Category, bus.EventMessage(ev)); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := w.store.StreamVersion(ctx, ncStream); err != nil || v != 1 {
+		t.Fatalf("%s at version %d, %v", ncStream, v, err)
+	}
+}
+
+func TestNonconformitySeverity(t *testing.T) {
+	for in, want := range map[complaint.Severity]nonconformity.Severity{
+		complaint.SeverityLow: nonconformity.SeverityMinor, complaint.SeverityMedium: nonconformity.SeverityMinor,
+		complaint.SeverityHigh: nonconformity.SeverityMajor, complaint.SeverityCritical: nonconformity.SeverityCritical,
+	} {
+		if got := process.NonconformitySeverity(in); got != want {
+			t.Errorf("%s -> %s, want %s", in, got, want)
 		}
 	}
 }

@@ -29,7 +29,8 @@ type BusOptions struct {
 
 // NewBus builds the message bus of an evcrm process: it serves every
 // command of the dispatcher from the bus, forwards the event store's global
-// log to it, and runs the process managers (SLA watcher, lead conversion).
+// log to it, and runs the process managers (SLA watcher, lead conversion,
+// complaint follow-up).
 // It creates its tables if needed. Run the returned bus with Run(ctx).
 func NewBus(ctx context.Context, o BusOptions) (*bus.Bus, error) {
 	if o.Logger == nil {
@@ -70,6 +71,9 @@ func NewBus(ctx context.Context, o BusOptions) (*bus.Bus, error) {
 	}
 	if err := NewLeadConversion(b, o.Logger).Register(b); err != nil {
 		return fail(fmt.Errorf("lead conversion: %w", err))
+	}
+	if err := NewComplaintFollowUp(b, o.Store, o.Logger).Register(b); err != nil {
+		return fail(fmt.Errorf("complaint follow-up: %w", err))
 	}
 	return b, nil
 }

@@ -209,8 +209,9 @@ func (w *worker) apply(ctx context.Context, evs []eventstore.RecordedEvent, swap
 	w.events += int64(len(evs))
 	if w.failures > 0 {
 		w.failures = 0
-		if len(evs) == 0 && !swapped {
-			// Nothing was written: clear the error the retry overcame.
+		if len(evs) == 0 {
+			// The checkpoint did not move, so the transaction did not clear
+			// the error this retry overcame.
 			w.r.clearFailure(ctx, w)
 		}
 	}

@@ -78,6 +78,10 @@ COMMENT ON TABLE rm_service_cases IS 'Service cases: queue, priority, agent, sta
 CREATE INDEX rm_service_cases_queue ON rm_service_cases (queue, (COALESCE(next_due, 'infinity')), case_id)
 	WHERE status IN ('open', 'waiting_on_customer');
 CREATE INDEX rm_service_cases_agent ON rm_service_cases (agent_id) WHERE status IN ('open', 'waiting_on_customer');
+-- Covers the queue overview (load per queue and priority, backlog age) with index-only scans.
+CREATE INDEX rm_service_cases_open ON rm_service_cases (queue, opened_at)
+	INCLUDE (priority, status, agent_id, next_due, first_response_breached, resolution_breached)
+	WHERE status IN ('open', 'waiting_on_customer');
 CREATE INDEX rm_service_cases_customer ON rm_service_cases (customer_id);
 CREATE INDEX rm_service_cases_opened ON rm_service_cases (opened_at);
 `

@@ -456,6 +456,11 @@ func TestRaisedVersionRebuildsInBackgroundThenSwaps(t *testing.T) {
 	waitFor(t, v1, pos)
 	stop()
 
+	// An analyst's view on the served table.
+	if _, err := b.db.Pool.Exec(context.Background(), "CREATE VIEW my_totals AS SELECT key, total FROM rm_test_counts"); err != nil {
+		t.Fatal(err)
+	}
+
 	// The v2 build is held at its first event while v1 keeps serving.
 	release := make(chan struct{})
 	var held atomic.Bool
@@ -497,6 +502,12 @@ func TestRaisedVersionRebuildsInBackgroundThenSwaps(t *testing.T) {
 	}
 	if doubled != 2*total || total != 30*29/2+2 {
 		t.Fatalf("doubled %d, total %d", doubled, total)
+	}
+	// v2 only added a column: the view was replaced in place and the
+	// analyst's view on it survived, reading v2's rows.
+	var viewTotal int
+	if err := b.db.Pool.QueryRow(context.Background(), "SELECT sum(total) FROM my_totals").Scan(&viewTotal); err != nil || viewTotal != total {
+		t.Fatalf("my_totals after the swap: %d, %v", viewTotal, err)
 	}
 
 	// An older binary leaves the newer generation alone.
@@ -677,5 +688,19 @@ func TestPostgresEventStore(t *testing.T) {
 	}
 	if st[0].EventsApplied != 400 || st[0].LagEvents != 0 || st[0].LagCapped {
 		t.Fatalf("status = %+v", st[0])
+	}
+}
+
+func TestUnknownEventTypeStopsEveryProjection(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.add(t, "a", 1)
+	unknown := b.append(t, "other", "SomethingNew", 1, `{"x":1}`) // written by a newer release
+	b.add(t, "a", 2)
+	rt := b.runtime(t, nil, projections.Config{}, &counts{version: 1})
+	err := rt.Rebuild(context.Background(), "counts", projections.RebuildOptions{MaxFailures: 1})
+	var ee *projections.EventError
+	if !errors.As(err, &ee) || ee.Position != unknown || ee.Type != "SomethingNew" || !errors.Is(err, domain.ErrUnknownEventType) {
+		t.Fatalf("err = %v", err)
 	}
 }

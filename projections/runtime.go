@@ -303,7 +303,7 @@ func (r *Runtime) reconcileOne(ctx context.Context, p Projection, all []generati
 		}
 	}
 	if len(mine) == 0 {
-		g, err := r.createGen(ctx, p, active == nil, false)
+		g, err := r.createGen(ctx, p, active == nil, false, true)
 		if err != nil {
 			return err
 		}
@@ -337,7 +337,7 @@ func (r *Runtime) Prepare(ctx context.Context) error {
 			has = has || (g.Name == p.Name() && (g.State == StateActive || g.Version == p.Version()))
 		}
 		if !has {
-			if _, err := r.createGen(ctx, p, true, false); err != nil {
+			if _, err := r.createGen(ctx, p, true, false, true); err != nil {
 				return err
 			}
 		}
@@ -382,8 +382,9 @@ func (r *Runtime) start(ctx context.Context, p Projection, g generation) error {
 // createGen creates a generation of p's current version in a new schema.
 // With activate, it is served at once (the first generation ever: nothing
 // to keep serving meanwhile). With lock, this process holds its advisory
-// lock before anyone else can see it.
-func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock bool) (g generation, err error) {
+// lock before anyone else can see it. With reuse, a live generation of
+// p's version created meanwhile by another process is returned instead.
+func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock, reuse bool) (g generation, err error) {
 	head, err := r.cfg.Store.Head(ctx)
 	if err != nil {
 		return g, fmt.Errorf("projections: reading the log head: %w", err)
@@ -391,6 +392,17 @@ func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock bo
 	err = pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "evcrm_projections:"+r.base+":"+p.Name()); err != nil {
 			return err
+		}
+		if reuse {
+			existing, err := scanGen(tx.QueryRow(ctx, `SELECT `+genColumns+` FROM `+r.catalog+`
+				WHERE name = $1 AND version = $2 AND state <> 'retired' ORDER BY generation DESC LIMIT 1`, p.Name(), p.Version()))
+			if err == nil {
+				g, activate = existing, false
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
 		}
 		var id int64
 		if err := tx.QueryRow(ctx, "SELECT nextval('"+r.seq+"')").Scan(&id); err != nil {

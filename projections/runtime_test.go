@@ -704,3 +704,27 @@ func TestUnknownEventTypeStopsEveryProjection(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestTwoProcessesRaiseTheVersionTogether(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for i := range 20 {
+		b.add(t, fmt.Sprint("k", i%3), i)
+	}
+	v1 := b.runtime(t, nil, projections.Config{}, &counts{version: 1})
+	stop := run(t, v1)
+	waitFor(t, v1, b.add(t, "k0", 1))
+	stop()
+
+	a := b.runtime(t, nil, projections.Config{BatchSize: 3}, &counts{version: 2})
+	c := b.runtime(t, nil, projections.Config{BatchSize: 5}, &counts{version: 2})
+	run(t, a)
+	run(t, c)
+	last := b.add(t, "k1", 1)
+	waitFor(t, a, last)
+	waitFor(t, c, last)
+	var v2 int
+	if err := b.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM evcrm_projections WHERE version = 2").Scan(&v2); err != nil || v2 != 1 {
+		t.Fatalf("%d generations of version 2 (%v), want 1", v2, err)
+	}
+}

@@ -209,7 +209,7 @@ func (r *Runtime) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 		break
 	}
 	if g == nil {
-		created, err := r.createGen(ctx, p, false, true)
+		created, err := r.createGen(ctx, p, false, true, false)
 		if err != nil {
 			return err
 		}

@@ -54,6 +54,10 @@ type Config struct {
 	WaitPoll time.Duration
 	// Metrics, if set, receives the runtime's Prometheus collectors.
 	Metrics prometheus.Registerer
+	// ReadyMaxLag bounds how far behind the log a served read model may be
+	// for Ready to pass: the oldest event it has not applied must have been
+	// recorded less than ReadyMaxLag ago (default 1m; negative: no bound).
+	ReadyMaxLag time.Duration
 }
 
 func (c *Config) defaults() {
@@ -65,6 +69,9 @@ func (c *Config) defaults() {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 500
+	}
+	if c.ReadyMaxLag == 0 {
+		c.ReadyMaxLag = time.Minute
 	}
 	if c.RetryMin <= 0 {
 		c.RetryMin = 500 * time.Millisecond
@@ -692,21 +699,47 @@ func (r *Runtime) refreshServed(ctx context.Context) error {
 	return err
 }
 
-// Ready reports whether every projection has a served generation: queries
-// can run. A lagging or failing projection is still ready (it serves its
-// last state); Status and the metrics show the lag and the error.
+// Ready reports whether every projection has a served generation (queries
+// can run) that is caught up within Config.ReadyMaxLag: the oldest event a
+// served read model has not applied yet was recorded less than ReadyMaxLag
+// ago. A projection that lags further, or is stuck on a failing event, makes
+// the process unready; Status and the metrics show the lag and the error.
 func (r *Runtime) Ready(ctx context.Context) error {
-	var n int
 	names := make([]string, 0, len(r.list))
 	for _, p := range r.list {
 		names = append(names, p.Name())
 	}
-	err := r.cfg.Pool.QueryRow(ctx, `SELECT count(DISTINCT name) FROM `+r.catalog+` WHERE state = 'active' AND name = ANY($1)`, names).Scan(&n)
+	rows, err := r.cfg.Pool.Query(ctx, `SELECT DISTINCT ON (name) name, position_commit, position_prepare FROM `+r.catalog+`
+		WHERE state = 'active' AND name = ANY($1) ORDER BY name, generation DESC`, names)
 	if err != nil {
 		return fmt.Errorf("%w: reading the projection catalog: %w", ErrNotReady, err)
 	}
-	if n < len(names) {
-		return fmt.Errorf("%w: %d of %d projections have no read model yet", ErrNotReady, len(names)-n, len(names))
+	var name string
+	var pos eventstore.Position
+	served := map[string]eventstore.Position{}
+	if _, err := pgx.ForEachRow(rows, []any{&name, &pos.Commit, &pos.Prepare}, func() error {
+		served[name] = pos
+		return nil
+	}); err != nil {
+		return fmt.Errorf("%w: reading the projection catalog: %w", ErrNotReady, err)
+	}
+	if len(served) < len(names) {
+		return fmt.Errorf("%w: %d of %d projections have no read model yet", ErrNotReady, len(names)-len(served), len(names))
+	}
+	if r.cfg.ReadyMaxLag < 0 {
+		return nil
+	}
+	now := time.Now()
+	for _, n := range names {
+		next, err := r.cfg.Store.ReadAll(ctx, eventstore.ReadAllOptions{After: served[n], Limit: 1})
+		if err != nil {
+			return fmt.Errorf("%w: reading the log after %s: %w", ErrNotReady, served[n], err)
+		}
+		if len(next) == 1 {
+			if lag := now.Sub(next[0].RecordedAt); lag > r.cfg.ReadyMaxLag {
+				return fmt.Errorf("%w: projection %s is %s behind the log (bound %s)", ErrNotReady, n, lag.Truncate(time.Second), r.cfg.ReadyMaxLag)
+			}
+		}
 	}
 	return nil
 }

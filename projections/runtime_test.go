@@ -258,6 +258,29 @@ func TestWaitForTimesOut(t *testing.T) {
 	}
 }
 
+func TestReadyBoundsLag(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	rt := b.runtime(t, nil, projections.Config{ReadyMaxLag: 20 * time.Millisecond}, &counts{version: 1})
+	if err := rt.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Ready(ctx); err != nil {
+		t.Fatalf("Ready with nothing to apply: %v", err)
+	}
+	pos := b.add(t, "a", 1)
+	time.Sleep(50 * time.Millisecond)
+	if err := rt.Ready(ctx); !errors.Is(err, projections.ErrNotReady) || !strings.Contains(err.Error(), "behind the log") {
+		t.Fatalf("Ready while the read model lags = %v", err)
+	}
+	run(t, rt)
+	waitFor(t, rt, pos)
+	if err := rt.Ready(ctx); err != nil {
+		t.Fatalf("Ready once caught up: %v", err)
+	}
+}
+
 func TestFailingEventStopsRetriesAndNeverSkips(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -390,15 +390,26 @@ func ValidateEvents(events []EventData) error {
 	if len(events) == 0 {
 		return fmt.Errorf("%w: no events", ErrInvalidEvent)
 	}
-	seen := make(map[uuid.UUID]struct{}, len(events))
+	var seen map[uuid.UUID]struct{} // for batches too long to compare pairwise
+	if len(events) > 16 {
+		seen = make(map[uuid.UUID]struct{}, len(events))
+	}
 	for i, e := range events {
 		if e.ID == uuid.Nil {
 			return fmt.Errorf("%w: event %d has no id", ErrInvalidEvent, i)
 		}
-		if _, dup := seen[e.ID]; dup {
+		dup := false
+		if seen != nil {
+			_, dup = seen[e.ID]
+			seen[e.ID] = struct{}{}
+		} else {
+			for _, earlier := range events[:i] {
+				dup = dup || earlier.ID == e.ID
+			}
+		}
+		if dup {
 			return fmt.Errorf("%w: event id %s appears twice in one append", ErrInvalidEvent, e.ID)
 		}
-		seen[e.ID] = struct{}{}
 		if e.Type == "" || len(e.Type) > MaxEventTypeLength {
 			return fmt.Errorf("%w: event %d: type must be 1..%d bytes", ErrInvalidEvent, i, MaxEventTypeLength)
 		}

@@ -206,8 +206,8 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 }
 
 func printBench(out io.Writer, results []*benchResult) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tevents\tseconds\tevents/s\tvs raw\tgoal\t")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "phase\t%9s\t%8s\t%9s\t%6s\tgoal\n", "events", "seconds", "events/s", "vs raw")
 	for _, r := range results {
 		ratio, goal := "", ""
 		if r.raw != nil {
@@ -216,7 +216,7 @@ func printBench(out io.Writer, results []*benchResult) {
 		if r.goal != "" {
 			goal = r.goal + map[bool]string{true: " met", false: " MISSED"}[r.met]
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t\n", r.name, r.events, r.elapsed.Seconds(), r.rate(), ratio, goal)
+		fmt.Fprintf(tw, "%s\t%9d\t%8.2f\t%9.0f\t%6s\t%s\n", r.name, r.events, r.elapsed.Seconds(), r.rate(), ratio, goal)
 	}
 	tw.Flush()
 }

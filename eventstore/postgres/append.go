@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -134,8 +133,12 @@ func (s *Store) append(ctx context.Context, streamID string, expected eventstore
 		c.kind = kindStreamExists
 	}
 	c.metadata = make([][]byte, len(events))
-	for i, e := range events {
-		md, err := marshalMetadata(e.Metadata)
+	for i := range events {
+		if i > 0 && sameMetadata(&events[i].Metadata, &events[i-1].Metadata) {
+			c.metadata[i] = c.metadata[i-1] // a batch usually shares its metadata
+			continue
+		}
+		md, err := appendMetadata(make([]byte, 0, 256), events[i].Metadata)
 		if err != nil {
 			return eventstore.AppendResult{}, fmt.Errorf("%w: event %d: metadata: %v", eventstore.ErrInvalidEvent, i, err)
 		}
@@ -301,11 +304,6 @@ func (s *Store) replay(ctx context.Context, c *appendCall, firstStream string, f
 			c.streamID, firstAt, c.expected, eventstore.ErrDuplicateEventID)
 	}
 	return res, nil
-}
-
-func marshalMetadata(m eventstore.Metadata) ([]byte, error) {
-	m.OccurredAt = m.OccurredAt.UTC()
-	return json.Marshal(m)
 }
 
 // appended wakes this store's subscribers and asks the notifier to wake

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -121,6 +122,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	switch pool.Config().ConnConfig.DefaultQueryExecMode {
+	case pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec:
+		// Parameter types would be guessed from Go types ([]byte as bytea).
+		return nil, errors.New("event store: the pool must describe statements (pgx query exec mode cache_statement, cache_describe or describe_exec)")
 	}
 	cfg = cfg.withDefaults()
 

@@ -142,9 +142,10 @@ func (s *Store) readPage(ctx context.Context, after eventstore.Position, f event
 			matched bool
 			rn      int64
 		)
+		dec := newRowDecoder(rows, 2)
 		for rows.Next() {
 			e = eventstore.RecordedEvent{}
-			if err := scanEventWith(rows, &e, &matched, &rn); err != nil {
+			if err := dec.decode(rows, &e, &matched, &rn); err != nil {
 				rows.Close()
 				return p, err
 			}
@@ -155,9 +156,10 @@ func (s *Store) readPage(ctx context.Context, after eventstore.Position, f event
 			p.full = rn >= int64(limit)
 		}
 	} else {
+		dec := newRowDecoder(rows, 0)
 		for rows.Next() {
 			var e eventstore.RecordedEvent
-			if err := scanEvent(rows, &e); err != nil {
+			if err := dec.decode(rows, &e); err != nil {
 				rows.Close()
 				return p, err
 			}

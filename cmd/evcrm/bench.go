@@ -35,6 +35,7 @@ type benchOptions struct {
 	batchEvents int // events per batch phase
 	batch       int // events per batch append / rows per raw transaction
 	writers     int // concurrent writers of the concurrent phases
+	rounds      int // runs of each append phase and its raw phase; the best counts
 	readEvents  int // events the subscription phases read
 	progress    bool
 }
@@ -58,7 +59,8 @@ dropped at the end):
            indexes, same row sizes), one row per transaction and --batch rows per
            transaction, by 1 and --writers connections: the ceiling for storing events;
   append   event store appends of one event and of --batch events per call, by 1 and
-           --writers writers on distinct streams, with the ratio to the matching raw run;
+           --writers writers on distinct streams, with the ratio to the matching raw run
+           (raw and append runs alternate --rounds times; each keeps its best run);
   read     a subscription catching up over --read-events events, unfiltered and with a
            filter that keeps one category in ten.`,
 		Args: cobra.NoArgs,
@@ -77,6 +79,7 @@ dropped at the end):
 	f.IntVar(&o.batchEvents, "batch-events", 200000, "events per batch phase")
 	f.IntVar(&o.batch, "batch", 100, "events per batch append (rows per raw transaction)")
 	f.IntVar(&o.writers, "writers", 8, "concurrent writers (connections) of the concurrent phases")
+	f.IntVar(&o.rounds, "rounds", 3, "runs of each write phase, alternating raw and append; the best run counts")
 	f.IntVar(&o.readEvents, "read-events", 1_000_000, "events the subscription phases read (0: skip them)")
 	f.BoolVar(&o.progress, "progress", o.progress, "show progress bars (default: when stderr is a terminal)")
 	return cmd
@@ -92,6 +95,9 @@ func (o benchOptions) validate() error {
 	}
 	if o.writers < 1 || o.writers > 64 {
 		errs = append(errs, errors.New("--writers must be 1..64"))
+	}
+	if o.rounds < 1 || o.rounds > 20 {
+		errs = append(errs, errors.New("--rounds must be 1..20"))
 	}
 	return errors.Join(errs...)
 }
@@ -163,14 +169,28 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 		if p.writers == 1 && w == 1 && p.goal == 0 {
 			continue // the concurrent line is the same run
 		}
-		raw, err := env.runRaw(ctx, "raw insert, "+strings.Replace(p.label, "event", "row", 1), p.total, p.perCall, p.writers)
-		if err := add(raw, err); err != nil {
-			return err
+		// Raw and append runs alternate; each line keeps its best round,
+		// which filters out moments when something else used the machine.
+		rawName := "raw insert, " + strings.Replace(p.label, "event", "row", 1)
+		appName := "append, " + p.label
+		var raw, app *benchResult
+		for round := range o.rounds {
+			suffix := ""
+			if o.rounds > 1 {
+				suffix = fmt.Sprintf(" #%d", round+1)
+			}
+			r, err := env.runRaw(ctx, rawName+suffix, p.total, p.perCall, p.writers)
+			if err != nil {
+				return err
+			}
+			a, err := env.runAppend(ctx, appName+suffix, p.total, p.perCall, p.writers)
+			if err != nil {
+				return err
+			}
+			raw, app = faster(raw, r), faster(app, a)
 		}
-		app, err := env.runAppend(ctx, "append, "+p.label, p.total, p.perCall, p.writers)
-		if err := add(app, err); err != nil {
-			return err
-		}
+		raw.name, app.name = rawName, appName
+		results = append(results, raw, app)
 		app.raw = raw
 		if p.goal > 0 {
 			app.goal = fmt.Sprintf(">= %.2f of raw", p.goal)
@@ -203,6 +223,14 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 	}
 	printBench(out, results)
 	return nil
+}
+
+// faster returns the better of two runs of a phase (a may be nil).
+func faster(a, b *benchResult) *benchResult {
+	if a == nil || b.rate() > a.rate() {
+		return b
+	}
+	return a
 }
 
 func printBench(out io.Writer, results []*benchResult) {

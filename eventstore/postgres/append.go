@@ -32,13 +32,15 @@ const (
 		 WHERE CASE $4::integer WHEN 1 THEN c.v = 0 WHEN 2 THEN c.v > 0 WHEN 3 THEN c.v = $5::bigint ELSE true END
 		RETURNING tx_id, seq, version`
 
-	appendManySQL = `INSERT INTO evcrm_events (event_id, stream_id, category, version, event_type, schema_version, data, metadata)
+	appendManySQL = `WITH inserted AS (
+		INSERT INTO evcrm_events (event_id, stream_id, category, version, event_type, schema_version, data, metadata)
 		SELECT u.id, $1, $2, c.v + u.ord, u.typ, u.sv, u.d, u.m
 		  FROM (SELECT coalesce(max(version), 0) AS v FROM evcrm_events WHERE stream_id = $1) c,
 		       unnest($5::uuid[], $6::text[], $7::integer[], $8::jsonb[], $9::jsonb[]) WITH ORDINALITY AS u(id, typ, sv, d, m, ord)
 		 WHERE CASE $3::integer WHEN 1 THEN c.v = 0 WHEN 2 THEN c.v > 0 WHEN 3 THEN c.v = $4::bigint ELSE true END
 		 ORDER BY u.ord
-		RETURNING tx_id, seq, version`
+		RETURNING tx_id, seq, version)
+		SELECT max(tx_id), max(seq), max(version) FROM inserted HAVING count(*) > 0`
 
 	appendLockedSQL = `SELECT out_version, out_tx_id, out_seq FROM evcrm_append($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 

@@ -153,11 +153,14 @@ func (s *Store) append(ctx context.Context, streamID string, expected eventstore
 		if err == nil && written {
 			return res, nil
 		}
+		if attempt >= maxAttempts {
+			return eventstore.AppendResult{}, fmt.Errorf("event store: appending to stream %q: gave up after %d attempts racing other appends", c.streamID, attempt)
+		}
 		var pgErr *pgconn.PgError
 		switch {
 		case err == nil: // the expectation failed; nothing was written
 			res, retry, err := s.explain(ctx, c, -1)
-			if !retry || attempt >= maxAttempts {
+			if !retry {
 				return res, err
 			}
 		case errors.As(err, &pgErr) && pgErr.Code == codeWrongVersion:
@@ -166,15 +169,11 @@ func (s *Store) append(ctx context.Context, streamID string, expected eventstore
 				actual = -1
 			}
 			res, retry, err := s.explain(ctx, c, actual)
-			if !retry || attempt >= maxAttempts {
+			if !retry {
 				return res, err
 			}
 		case errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == streamVersionKey:
-			// Another append took the version meanwhile: try again.
-			collisions++
-			if attempt >= maxAttempts {
-				return eventstore.AppendResult{}, fmt.Errorf("event store: appending to stream %q: gave up after %d collisions with other appends", c.streamID, collisions)
-			}
+			collisions++ // another append took the version meanwhile: try again
 		case errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == eventIDKey:
 			return s.duplicate(ctx, c)
 		case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22"): // data exception: a value PostgreSQL refuses

@@ -56,10 +56,10 @@
 // Stream order must agree with this global order: a stream's version 5 must
 // come before its version 6. It does, because a transaction id is assigned
 // at the transaction's first write, after its statement took its snapshot:
-// the append that wrote version 6 saw version 5 in its snapshot (versions
-// are computed from what the snapshot holds, and the unique index forbids
-// gaps and doubles), so the transaction that wrote version 5 had committed
-// and had its id before the one writing version 6 got its own. The locking
+// the append that wrote version 6 saw version 5 in its snapshot (it
+// computed 6 as the last version it saw plus one; the unique index rejects
+// a version written twice), so the transaction that wrote version 5 had
+// committed, and had its id, before the one writing version 6 got its own. The locking
 // path keeps this too: evcrm_append takes the advisory lock, which assigns
 // no transaction id, before it reads or writes.
 //
@@ -92,6 +92,15 @@
 // page is a window of the log: the subscription remembers how far it has
 // scanned even when nothing matched, so a sparse filter does not rescan
 // the log from its last match on every wake-up.
+//
+// # The pool
+//
+// The store uses the pool it is given (appends and reads) and opens one
+// more connection of its own, with the pool's settings, to LISTEN. The
+// pool must describe statements (pgx's default query exec mode, or
+// cache_describe or describe_exec): with the simple protocol or "exec",
+// pgx would guess parameter types from Go types. Close the store before
+// the pool.
 //
 // # Errors
 //

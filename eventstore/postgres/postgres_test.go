@@ -696,3 +696,31 @@ func TestErrorsDoNotLeakSQL(t *testing.T) {
 		t.Fatalf("append error %v", err)
 	}
 }
+
+func TestCountEvents(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t, postgres.Config{})
+	ctx := context.Background()
+	var results []eventstore.AppendResult
+	for i := range 4 {
+		res, err := s.Append(ctx, eventstore.StreamID("count", uuid.New()), eventstore.NoStream, storetest.Events("A", i+1)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, res)
+	}
+	for _, c := range []struct {
+		after, upTo eventstore.Position
+		want        int64
+	}{
+		{eventstore.Start, results[3].Position, 10},
+		{results[0].Position, results[3].Position, 9},
+		{results[1].Position, results[2].Position, 3},
+		{results[3].Position, results[3].Position, 0},
+		{eventstore.Start, eventstore.Start, 0},
+	} {
+		if n, err := s.CountEvents(ctx, c.after, c.upTo); err != nil || n != c.want {
+			t.Fatalf("CountEvents(%s, %s) = %d, %v; want %d", c.after, c.upTo, n, err, c.want)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func TestDecodeWithScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func(binary bool) eventstore.RecordedEvent {
-		rows, err := db.Pool.Query(ctx, readAllSQL, 0, 0, nil, nil, 10)
+		rows, err := db.Pool.Query(ctx, readForwardsSQL, "a-1", 1, nil) // a stream read: no wait for other transactions
 		if err != nil {
 			t.Fatal(err)
 		}

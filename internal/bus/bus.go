@@ -23,8 +23,10 @@
 // The default transport is in-process (watermill's gochannel): publishing
 // blocks until every subscriber has acknowledged, which keeps each topic in
 // order and lets the forwarder checkpoint only what was handled. EVCRM_BUS
-// selects a broker instead: "amqp" (RabbitMQ, durable queues, one per handler
-// name); see transport.go for what is and is not wired.
+// selects a broker instead, so that several evcrm processes share the work:
+// "nats" (NATS JetStream: a stream per topic, a durable consumer per handler
+// name) or "amqp" (RabbitMQ: a durable queue per handler name); see
+// transport.go, transport_nats.go and transport_amqp.go.
 //
 // # Reliability
 //
@@ -57,10 +59,15 @@ const PoisonTopic = "evcrm.poison"
 
 // Config configures a Bus.
 type Config struct {
-	// Transport is "inprocess" (default) or "amqp".
+	// Transport is "inprocess" (default), "nats" or "amqp".
 	Transport string
-	// URL is the broker's address (amqp://user:pass@host:5672/).
+	// URL is the broker's address (nats://host:4222, amqp://user:pass@host:5672/).
 	URL string
+	// Namespace, if set, prefixes every name on the broker (subjects,
+	// streams, exchanges, queues: "<namespace>.evcrm.events.case"), so that
+	// several deployments can share one broker. Letters, digits, '_' and
+	// '-'. Changing it starts afresh: the old names' messages stay behind.
+	Namespace string
 	// Retry is the handlers' retry backoff.
 	Retry RetryConfig
 	// ReplyTimeout bounds SendWithReply (default 30s).
@@ -91,14 +98,18 @@ func (c Config) Validate() error {
 	var errs []error
 	switch c.Transport {
 	case TransportInProcess, "":
-	case TransportAMQP:
+	case TransportNATS, TransportAMQP:
 		if c.URL == "" {
 			errs = append(errs, fmt.Errorf("bus %q needs a broker URL (EVCRM_BUS_URL)", c.Transport))
 		}
-	case TransportNATS, TransportKafka:
-		errs = append(errs, fmt.Errorf("bus %q is not built into this binary (use inprocess or amqp)", c.Transport))
+	case TransportKafka:
+		errs = append(errs, fmt.Errorf("bus %q is not built into this binary: its watermill module (Sarama) "+
+			"would weigh more than the rest of evcrm's dependencies; use nats or amqp", c.Transport))
 	default:
-		errs = append(errs, fmt.Errorf("unknown bus %q (want inprocess or amqp)", c.Transport))
+		errs = append(errs, fmt.Errorf("unknown bus %q (want inprocess, nats or amqp)", c.Transport))
+	}
+	if c.Namespace != "" && !namespacePattern.MatchString(c.Namespace) {
+		errs = append(errs, fmt.Errorf("bus namespace %q: want 1 to 40 letters, digits, '_' or '-'", c.Namespace))
 	}
 	if c.Retry.MaxRetries < 0 {
 		errs = append(errs, errors.New("retry count must not be negative"))

@@ -17,8 +17,9 @@ type Config struct {
 	DatabaseURL     string        // EVCRM_DATABASE_URL: PostgreSQL for the event store and read models
 	EventStore      string        // EVCRM_EVENTSTORE: "postgres" (default) or "esdb"
 	ESDBURL         string        // EVCRM_ESDB_URL: esdb://host:2113?tls=false
-	Bus             string        // EVCRM_BUS: "inprocess" (default), "nats", "kafka", "amqp"
-	BusURL          string        // EVCRM_BUS_URL: broker address for nats/kafka/amqp
+	Bus             string        // EVCRM_BUS: "inprocess" (default), "nats", "amqp" ("kafka" is not built in)
+	BusURL          string        // EVCRM_BUS_URL: broker address for nats/amqp
+	BusNamespace    string        // EVCRM_BUS_NAMESPACE: optional prefix of every name on the broker
 	Addr            string        // EVCRM_ADDR: HTTP listen address (default :8080)
 	LogLevel        string        // EVCRM_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // EVCRM_LOG_FORMAT: text or json
@@ -41,6 +42,7 @@ func FromEnv() Config {
 		ESDBURL:         env("EVCRM_ESDB_URL", "esdb://localhost:2113?tls=false"),
 		Bus:             env("EVCRM_BUS", "inprocess"),
 		BusURL:          env("EVCRM_BUS_URL", ""),
+		BusNamespace:    env("EVCRM_BUS_NAMESPACE", ""),
 		Addr:            env("EVCRM_ADDR", DefaultAddr),
 		LogLevel:        env("EVCRM_LOG_LEVEL", "info"),
 		LogFormat:       env("EVCRM_LOG_FORMAT", "text"),

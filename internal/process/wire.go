@@ -18,7 +18,7 @@ const ForwarderName = "evcrm.events"
 
 // BusOptions are what NewBus wires together.
 type BusOptions struct {
-	Config     config.Config // Bus and BusURL select the transport
+	Config     config.Config // Bus, BusURL and BusNamespace select the transport
 	Pool       *pgxpool.Pool // checkpoints and process manager state
 	Store      eventstore.Store
 	Dispatcher bus.Dispatcher
@@ -42,7 +42,7 @@ func NewBus(ctx context.Context, o BusOptions) (*bus.Bus, error) {
 	if err := Migrate(ctx, o.Pool); err != nil {
 		return nil, err
 	}
-	b, err := bus.New(bus.Config{Transport: o.Config.Bus, URL: o.Config.BusURL, Logger: o.Logger})
+	b, err := bus.New(bus.Config{Transport: o.Config.Bus, URL: o.Config.BusURL, Namespace: o.Config.BusNamespace, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

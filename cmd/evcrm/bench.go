@@ -68,7 +68,7 @@ dropped at the end):
 			if err := o.validate(); err != nil {
 				return err
 			}
-			return runBench(cmd.Context(), cmd.OutOrStdout(), o)
+			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	for _, sub := range benchSubcommands {
@@ -132,8 +132,9 @@ type benchEnv struct {
 	log      io.Writer
 }
 
-func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
-	env, err := newBenchEnv(ctx, o)
+// runBench writes the report to out and progress to log.
+func runBench(ctx context.Context, out, log io.Writer, o benchOptions) error {
+	env, err := newBenchEnv(ctx, o, log)
 	if err != nil {
 		return err
 	}
@@ -249,14 +250,14 @@ func printBench(out io.Writer, results []*benchResult) {
 	tw.Flush()
 }
 
-func newBenchEnv(ctx context.Context, o benchOptions) (*benchEnv, error) {
+func newBenchEnv(ctx context.Context, o benchOptions, log io.Writer) (*benchEnv, error) {
 	admin, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the database: %w", err)
 	}
 	var id [4]byte
 	_, _ = rand.Read(id[:])
-	env := &benchEnv{o: o, admin: admin, schema: "evcrm_bench_" + hex.EncodeToString(id[:]), log: os.Stderr}
+	env := &benchEnv{o: o, admin: admin, schema: "evcrm_bench_" + hex.EncodeToString(id[:]), log: log}
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+env.schema); err != nil {
 		admin.Close()
 		return nil, fmt.Errorf("creating the scratch schema: %w", err)
@@ -308,7 +309,7 @@ func (env *benchEnv) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := env.admin.Exec(ctx, "DROP SCHEMA IF EXISTS "+env.schema+" CASCADE"); err != nil {
-		fmt.Fprintf(os.Stderr, "evcrm bench: dropping schema %s: %v\n", env.schema, err)
+		fmt.Fprintf(env.log, "evcrm bench: dropping schema %s: %v\n", env.schema, err)
 	}
 	env.admin.Close()
 }

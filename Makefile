@@ -2,19 +2,32 @@
 SHELL := /bin/bash
 GO ?= go
 PG_UP := scripts/pg-up.sh
+BROKERS_UP := scripts/brokers-up.sh
 
 export EVCRM_DATABASE_URL ?= postgres://evcrm:evcrm@localhost:5432/evcrm?sslmode=disable
 export TEST_DATABASE_URL ?= postgres://evcrm:evcrm@localhost:5432/evcrm_test?sslmode=disable
 
+# The message bus's broker tests run against NATS (JetStream) and RabbitMQ on loopback, which
+# scripts/brokers-up.sh installs from Debian packages and starts; `make test NO_BROKERS=1` skips them.
+ifndef NO_BROKERS
+export EVCRM_TEST_NATS_URL ?= nats://127.0.0.1:4222
+export EVCRM_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+endif
+
 BIN := bin/evcrm
 
-.PHONY: run test bench lint migrate build db clean docs
+.PHONY: run test bench lint migrate build db brokers clean docs
 
 build:
 	$(GO) build -o $(BIN) ./cmd/evcrm
 
 db:
 	@bash $(PG_UP)
+
+brokers:
+ifndef NO_BROKERS
+	@bash $(BROKERS_UP) >/dev/null
+endif
 
 run: db build
 	$(BIN) migrate
@@ -27,7 +40,7 @@ run: db build
 migrate: db build
 	$(BIN) migrate
 
-test: db
+test: db brokers
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Benchmarks: Go benchmarks for micro costs, then the end-to-end figures

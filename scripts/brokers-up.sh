@@ -54,6 +54,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian would start RabbitMQ as a service on installation where it can; it is started below instead, on
   # loopback. --no-install-recommends keeps the Erlang runtime to what RabbitMQ needs.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  log "installed in ${SECONDS}s"
 fi
 PATH=$PATH:/usr/sbin
 
@@ -85,7 +86,9 @@ jetstream {
 EOF
   log "starting nats-server (JetStream, store $dir/jetstream, log $dir/nats.log)"
   setsid nats-server -c "$dir/nats.conf" </dev/null >>"$dir/nats.out" 2>&1 &
-  wait_for nats-server 30 answers 127.0.0.1 "$nats_port"
+  t0=$SECONDS
+  wait_for nats-server 30 answers 127.0.0.1 "$nats_port" || { tail -n 20 "$dir/nats.out" "$dir/nats.log" >&2; exit 1; }
+  log "nats-server ready in $((SECONDS - t0))s"
 fi
 if ! nats_info | grep -q '"jetstream":true'; then
   log "the NATS server on 127.0.0.1:$nats_port does not have JetStream enabled"
@@ -97,9 +100,12 @@ if answers 127.0.0.1 "$amqp_port"; then
   log "a broker already answers on 127.0.0.1:$amqp_port"
 else
   log "starting rabbitmq-server (node $RABBITMQ_NODENAME, log /var/log/rabbitmq)"
-  as_root rabbitmq-server -detached
+  t0=$SECONDS
+  # No daemon may keep the caller's stdout or stderr open (a CI log would wait for it).
+  as_root rabbitmq-server -detached </dev/null >>"$dir/rabbitmq.out" 2>&1 || { cat "$dir/rabbitmq.out" >&2; exit 1; }
   # The AMQP listener is the last thing the node starts.
-  wait_for rabbitmq-server 90 answers 127.0.0.1 "$amqp_port"
+  wait_for rabbitmq-server 90 answers 127.0.0.1 "$amqp_port" || { tail -n 20 /var/log/rabbitmq/*.log >&2; exit 1; }
+  log "rabbitmq-server ready in $((SECONDS - t0))s"
 fi
 
 echo "EVCRM_TEST_NATS_URL=nats://127.0.0.1:$nats_port"

@@ -36,7 +36,8 @@ type Config struct {
 	// in different schemas do not wake each other.
 	Channel string
 	// PageSize is ReadAll's default limit and the number of events a
-	// subscription reads per query. Default 2000.
+	// subscription reads per query, which also caps the batches it hands
+	// its handler. Default 2000.
 	PageSize int
 	// Logger receives warnings about the notification connection. Default
 	// slog.Default().

@@ -13,7 +13,10 @@ dbs=("${EVCRM_PG_DB:-evcrm}" "${EVCRM_PG_TEST_DB:-evcrm_test}")
 
 log() { echo "pg-up: $*" >&2; }
 
-if [ -n "${EVCRM_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null && pg_isready -q -d "$EVCRM_DATABASE_URL" -t 3; then
+# A URL that already works (server up, role and database there) is used as
+# is: nothing is started or created. Otherwise set up the local server.
+can_connect() { [ -n "${1:-}" ] && command -v psql >/dev/null && PGCONNECT_TIMEOUT=3 psql "$1" -X -Atqc 'SELECT 1' >/dev/null 2>&1; }
+if can_connect "${EVCRM_DATABASE_URL:-}" && { [ -z "${TEST_DATABASE_URL:-}" ] || can_connect "$TEST_DATABASE_URL"; }; then
   log "using the server at EVCRM_DATABASE_URL"
   exit 0
 fi

@@ -47,6 +47,7 @@ func TestBrokers(t *testing.T) {
 		"ForwarderPublishesTheLogInOrder":  testBrokerForwarder,
 		"CommandRepliedFromAnotherProcess": testBrokerCommandReply,
 		"OneHandlerNameSharesTheWork":      testBrokerSharedHandler,
+		"GroupResumesWhereItStopped":       testBrokerResume,
 		"MetadataSurvivesTheBroker":        testBrokerMetadata,
 	}
 	for _, br := range brokers {
@@ -595,6 +596,65 @@ func testBrokerSharedHandler(t *testing.T, e *brokerEnv) {
 		v, err := store.StreamVersion(e.ctx, eventstore.StreamID(thingCategory, things[id]))
 		if err != nil || v != 1 {
 			t.Errorf("thing of command %s at version %d (%v), want 1", id, v, err)
+		}
+	}
+}
+
+// testBrokerResume: when every process of a handler has stopped, what is
+// sent meanwhile waits on the broker, and the next process resumes where
+// the group stopped: nothing lost, nothing handled again.
+func testBrokerResume(t *testing.T, e *brokerEnv) {
+	e.usesThingCommands()
+	store := memory.New()
+	var (
+		mu      sync.Mutex
+		handled = map[uuid.UUID]int{}
+	)
+	serve := func(b *bus.Bus) {
+		d := countingDispatcher{Dispatcher: newThingDispatcher(t, store), record: func(id uuid.UUID, _ string) {
+			mu.Lock()
+			handled[id]++
+			mu.Unlock()
+		}}
+		if err := b.ServeCommands(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := e.client(t)
+	var ids []uuid.UUID
+	send := func(n int) {
+		for range n {
+			id := uuid.New()
+			if err := client.Send(e.ctx, CreateThing{ID: uuid.New(), Name: "x"}, commands.Metadata{CommandID: id}); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+	}
+	all := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			if handled[id] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+
+	first := e.start(t, serve)
+	send(5)
+	e.eventually(t, "the first commands handled", all)
+	first.stop(t)
+	send(5) // nobody serves these yet
+	e.start(t, serve)
+	e.eventually(t, "the commands sent while no process served them", all)
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	for i, id := range ids {
+		if handled[id] != 1 {
+			t.Errorf("command %d handled %d times", i, handled[id])
 		}
 	}
 }

@@ -30,8 +30,9 @@ const (
 	natsDuplicateWindow = 2 * time.Minute
 	// natsAckWait is how long a consumer group waits for the member that
 	// holds a message before the broker gives it to another: it must cover
-	// the handler and its retries (see RetryConfig). A member that stops
-	// while it holds a message delays its group by up to this long.
+	// the handler and its retries (see RetryConfig). A member that dies
+	// while it holds a message delays its group by up to this long (one
+	// that stops hands its message over at once).
 	natsAckWait = time.Minute
 	// natsMaxName bounds stream and consumer names (they name files on the
 	// server).
@@ -76,7 +77,6 @@ const (
 // natsSubscriber's. One connection per process carries it all, and
 // reconnects forever.
 type natsTransport struct {
-	url          string
 	namespace    string
 	log          watermill.LoggerAdapter
 	slog         *slog.Logger
@@ -98,7 +98,6 @@ var _ Transport = (*natsTransport)(nil)
 
 func newNATS(cfg Config, log watermill.LoggerAdapter) (*natsTransport, error) {
 	t := &natsTransport{
-		url:          cfg.URL,
 		namespace:    cfg.Namespace,
 		log:          log,
 		slog:         cfg.Logger.With("component", "bus.nats"),

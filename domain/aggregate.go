@@ -42,3 +42,24 @@ func Fold[S any, P interface {
 	}
 	return (*S)(s)
 }
+
+// Snapshotter is implemented, optionally, by the pointer to an aggregate's
+// State whose streams can grow long. The command side may then save the
+// state now and then and later restore it instead of replaying the whole
+// stream. A snapshot is only a cache: the stream stays the truth, and a
+// missing, outdated or unreadable snapshot just means a full replay.
+//
+//   - SnapshotSchema names the shape of the snapshot. Bump it whenever the
+//     State or its snapshot encoding changes; snapshots of another schema are
+//     ignored (and replaced by the next one taken).
+//   - MarshalSnapshot encodes the state as JSON.
+//   - UnmarshalSnapshot restores a zero State from MarshalSnapshot's output
+//     of the same schema; it reports malformed input as an error.
+//
+// A restored state fed the events after the snapshot must equal the state
+// folded from all events.
+type Snapshotter interface {
+	SnapshotSchema() int
+	MarshalSnapshot() ([]byte, error)
+	UnmarshalSnapshot(data []byte) error
+}

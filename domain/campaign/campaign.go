@@ -19,6 +19,10 @@
 // depends on the campaign having been launched, which never becomes untrue),
 // or move responses to their own streams, for instance one per campaign and
 // recipient. The event shape does not change either way.
+//
+// The command side starts from a snapshot of the State when it has one
+// (State implements domain.Snapshotter, see snapshot.go), so a long stream
+// costs only the events since the last snapshot.
 package campaign
 
 import (

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/evcrm/evcrm/commands"
 	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/campaign"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/memory"
 	"github.com/google/uuid"
@@ -68,6 +70,61 @@ func BenchmarkReplay(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/event")
+		})
+	}
+}
+
+// BenchmarkCampaignResponse: record one response on a campaign that already
+// has 10k, replaying the whole stream or starting from a snapshot (taken
+// every commands.DefaultSnapshotEvery events, in memory).
+func BenchmarkCampaignResponse(b *testing.B) {
+	const responses = 10_000
+	for _, snapshots := range []bool{false, true} {
+		b.Run(fmt.Sprintf("snapshots=%v", snapshots), func(b *testing.B) {
+			ctx := context.Background()
+			store := memory.New()
+			defer store.Close()
+			cfg := commands.Config{}
+			if snapshots {
+				cfg.Snapshots = &commands.MemorySnapshots{}
+			}
+			d, err := commands.NewDispatcher(store, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			commands.Register[campaign.State](d, campaign.Category, []domain.Command{campaign.RecordCampaignResponse{}})
+			id, lead := uuid.New(), uuid.New()
+			at := time.Date(2025, 3, 3, 9, 30, 0, 0, time.UTC)
+			events := []domain.Event{
+				campaign.CampaignPlanned{CampaignID: id, Name: "bench", Channel: campaign.ChannelEmail, At: at},
+				campaign.CampaignLaunched{CampaignID: id, At: at},
+			}
+			for range responses {
+				events = append(events, campaign.CampaignResponseRecorded{CampaignID: id, LeadID: lead,
+					Kind: campaign.ResponseOpened, OccurredAt: at, At: at})
+			}
+			data := make([]eventstore.EventData, len(events))
+			for i, e := range events {
+				typ, v, body, err := domain.Events.Encode(e)
+				if err != nil {
+					b.Fatal(err)
+				}
+				data[i] = eventstore.EventData{ID: uuid.New(), Type: typ, SchemaVersion: v, Data: body}
+			}
+			if _, err := store.Append(ctx, campaign.StreamID(id), eventstore.NoStream, data...); err != nil {
+				b.Fatal(err)
+			}
+			cmd := campaign.RecordCampaignResponse{CampaignID: id, LeadID: lead, Kind: campaign.ResponseClicked, OccurredAt: at}
+			// The first command replays in full (and takes a snapshot).
+			if _, err := d.Dispatch(ctx, cmd, commands.Metadata{}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.Dispatch(ctx, cmd, commands.Metadata{}); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -28,6 +28,20 @@
 // finds its own events in the stream and returns the original Result, on any
 // event store backend.
 //
+// # Snapshots
+//
+// An aggregate whose stream can grow long (a campaign, one event per
+// response) implements domain.Snapshotter. With Config.Snapshots set, its
+// handler loads the stream's latest snapshot and reads only the events after
+// it (step 1); after an append that takes the stream SnapshotEvery events
+// past its snapshot, it saves a new one, best effort. Snapshots are a cache:
+// a missing, unreadable or other-schema snapshot, or a failing snapshot
+// store, means a full replay, logged, never a failed command. Because a
+// repeated command's events may lie before the snapshot, any outcome of a
+// command with a caller-given ID other than a successful append (a refusal,
+// a failed precondition, no events, a duplicate event ID) is checked
+// against a full replay, so idempotency is as without snapshots.
+//
 // # Dispatching
 //
 // A Dispatcher maps stable command type names ("OpenCase") to handlers, so the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -31,6 +32,16 @@ type Config struct {
 	PageSize int
 	// Clock returns the current time (default time.Now).
 	Clock func() time.Time
+	// Snapshots, when set, keeps snapshots of the aggregates whose State
+	// implements domain.Snapshotter: a command then loads the latest
+	// snapshot and replays only the events after it. Nil: no snapshots.
+	Snapshots SnapshotStore
+	// SnapshotEvery is how many events a stream grows by before a new
+	// snapshot is taken, after a successful append (default 100).
+	SnapshotEvery int
+	// Logger receives snapshot problems, which never fail a command
+	// (default: discard).
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -52,6 +63,9 @@ func (c Config) withDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = DefaultSnapshotEvery
+	}
 	return c
 }
 
@@ -69,6 +83,9 @@ func (c Config) Validate() error {
 	}
 	if c.PageSize < 0 {
 		errs = append(errs, errors.New("commands: PageSize must not be negative"))
+	}
+	if c.SnapshotEvery < 0 {
+		errs = append(errs, errors.New("commands: SnapshotEvery must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -147,6 +164,10 @@ type Handler[S any, P interface {
 	category string
 	cfg      Config
 	opts     options
+	// snapshots is cfg.Snapshots when P implements domain.Snapshotter,
+	// else nil; schema is P's snapshot schema.
+	snapshots SnapshotStore
+	schema    int
 }
 
 // NewHandler returns the handler of the aggregate whose streams are
@@ -156,6 +177,9 @@ func NewHandler[S any, P interface {
 	domain.Decider
 }](store eventstore.Store, category string, cfg Config, opts ...Option) *Handler[S, P] {
 	h := &Handler[S, P]{store: store, category: category, cfg: cfg.withDefaults()}
+	if sn, ok := any(P(new(S))).(domain.Snapshotter); ok && h.cfg.Snapshots != nil {
+		h.snapshots, h.schema = h.cfg.Snapshots, sn.SnapshotSchema()
+	}
 	for _, o := range opts {
 		o(&h.opts)
 	}
@@ -165,10 +189,11 @@ func NewHandler[S any, P interface {
 // Category returns the stream category of the aggregate.
 func (h *Handler[S, P]) Category() string { return h.category }
 
-// Load replays the aggregate id read-only. A missing aggregate is the zero
-// State at version 0.
+// Load replays the aggregate id read-only, from its snapshot when it has
+// one (see Config.Snapshots). A missing aggregate is the zero State at
+// version 0.
 func (h *Handler[S, P]) Load(ctx context.Context, id uuid.UUID) (*S, uint64, error) {
-	r, err := replay[S, P](ctx, h.store, h.cfg.Registry, eventstore.StreamID(h.category, id), h.cfg.PageSize, uuid.Nil)
+	r, err := h.load(ctx, eventstore.StreamID(h.category, id), uuid.Nil, true)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -189,6 +214,9 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	res.StreamID, res.AggregateID = streamID, id
 
 	commandID := meta.CommandID
+	// fresh: the command ID is new, so the stream cannot hold this
+	// command's events yet.
+	fresh := false
 	if commandID == uuid.Nil {
 		if f := h.opts.identity[typ]; f != nil {
 			if key, ok := f(cmd); ok {
@@ -197,7 +225,7 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 		}
 	}
 	if commandID == uuid.Nil {
-		commandID = uuid.New()
+		commandID, fresh = uuid.New(), true
 	}
 	now := h.cfg.Clock().UTC()
 	occurredAt := meta.OccurredAt.UTC()
@@ -213,11 +241,26 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	if h.opts.noRetry[typ] {
 		maxAttempts = 1
 	}
+	// full forces a replay of the whole stream, without snapshot.
+	full := h.snapshots == nil
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
-		st, err := replay[S, P](ctx, h.store, h.cfg.Registry, streamID, h.cfg.PageSize, commandID)
+		st, err := h.load(ctx, streamID, commandID, !full)
 		if err != nil {
 			return res, err
+		}
+		// A snapshot hides the start of the stream, where this command's
+		// events may lie if it is a repeat. Appending anew would then fail
+		// (event IDs are unique), so any outcome but a successful append
+		// is checked by deciding again after a full replay, which finds
+		// the original result if there is one.
+		recheck := func() bool {
+			if st.base == 0 || fresh || full {
+				return false
+			}
+			full = true
+			attempt--
+			return true
 		}
 		if st.prior != nil {
 			if st.priorCommand != typ {
@@ -231,19 +274,31 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 			return prior, nil
 		}
 		if !meta.Expected.Matches(st.version) {
+			if recheck() {
+				continue
+			}
 			return res, &PreconditionError{StreamID: streamID, Expected: meta.Expected, Actual: st.version}
 		}
 		c := cmd
 		if f := h.opts.enrich[typ]; f != nil {
 			if c, err = f(ctx, c); err != nil {
+				if recheck() {
+					continue
+				}
 				return res, err
 			}
 		}
 		events, err := P(st.state).Decide(c, occurredAt)
 		if err != nil {
+			if recheck() {
+				continue
+			}
 			return res, err
 		}
 		if len(events) == 0 {
+			if recheck() {
+				continue
+			}
 			res.Version, res.Position = st.version, st.position
 			return res, nil
 		}
@@ -260,7 +315,20 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 		ar, err := h.store.Append(ctx, streamID, eventstore.Exact(st.version), data...)
 		if err == nil {
 			res.Version, res.Position, res.EventIDs = ar.Version, ar.Position, ids
+			if h.snapshots != nil && ar.Version-st.base >= uint64(h.cfg.SnapshotEvery) {
+				h.saveSnapshot(ctx, streamID, st, data, ar)
+			}
 			return res, nil
+		}
+		if errors.Is(err, eventstore.ErrDuplicateEventID) && recheck() {
+			continue
+		}
+		if actual, ok := CurrentVersion(err); ok && st.base > actual {
+			// The snapshot is ahead of the stream (an event store rebuilt
+			// under an old snapshot table): ignore it from now on.
+			h.cfg.logger().WarnContext(ctx, "commands: snapshot ahead of its stream; replaying in full",
+				slog.String("stream", streamID), slog.Uint64("snapshot_version", st.base), slog.Uint64("stream_version", actual))
+			full = true
 		}
 		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			return res, fmt.Errorf("appending %s to %s: %w", typ, streamID, err)
@@ -327,6 +395,9 @@ type replayed[S any] struct {
 	state    *S
 	version  uint64
 	position eventstore.Position
+	// base is the version of the snapshot the replay started from (0: the
+	// whole stream was replayed).
+	base uint64
 	// prior is the result of an earlier handling of the same command, when
 	// the stream holds its events.
 	prior        *Result
@@ -339,16 +410,26 @@ func replay[S any, P interface {
 	*S
 	domain.Decider
 }](ctx context.Context, store StreamReader, reg *domain.Registry, streamID string, pageSize int, commandID uuid.UUID) (replayed[S], error) {
-	out := replayed[S]{state: new(S)}
+	return replayFrom[S, P](ctx, store, reg, streamID, pageSize, commandID, replayed[S]{state: new(S)})
+}
+
+// replayFrom folds the events after out.version into out.state.
+func replayFrom[S any, P interface {
+	*S
+	domain.Decider
+}](ctx context.Context, store StreamReader, reg *domain.Registry, streamID string, pageSize int, commandID uuid.UUID, out replayed[S]) (replayed[S], error) {
 	s := P(out.state)
 	var first, next uuid.UUID
 	if commandID != uuid.Nil {
 		first = EventID(commandID, 0)
 	}
-	from := uint64(1)
+	from := out.version + 1
 	for {
 		page, err := store.ReadStream(ctx, streamID, eventstore.ReadStreamOptions{Direction: eventstore.Forwards, From: from, Limit: pageSize})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			if out.version > 0 { // started from a snapshot
+				return out, fmt.Errorf("%w: %s: not found, but snapshot at version %d", ErrCorruptStream, streamID, out.version)
+			}
 			return out, nil
 		}
 		if err != nil {
@@ -379,5 +460,86 @@ func replay[S any, P interface {
 			return out, nil
 		}
 		from = out.version + 1
+	}
+}
+
+// load folds the stream into a fresh S: from its snapshot and the events
+// after it when snapshots are on, useSnapshot is set and a usable snapshot
+// exists, else from the whole stream. A snapshot that does not fit the
+// stream is logged and ignored.
+func (h *Handler[S, P]) load(ctx context.Context, streamID string, commandID uuid.UUID, useSnapshot bool) (replayed[S], error) {
+	if useSnapshot && h.snapshots != nil {
+		if start, ok := h.restore(ctx, streamID); ok {
+			r, err := replayFrom[S, P](ctx, h.store, h.cfg.Registry, streamID, h.cfg.PageSize, commandID, start)
+			if !errors.Is(err, ErrCorruptStream) {
+				return r, err
+			}
+			h.cfg.logger().WarnContext(ctx, "commands: snapshot does not fit its stream; replaying in full",
+				slog.String("stream", streamID), slog.Uint64("snapshot_version", start.base), slog.Any("error", err))
+		}
+	}
+	return replay[S, P](ctx, h.store, h.cfg.Registry, streamID, h.cfg.PageSize, commandID)
+}
+
+// restore returns the state of streamID's snapshot; false when there is no
+// usable one.
+func (h *Handler[S, P]) restore(ctx context.Context, streamID string) (replayed[S], bool) {
+	log := h.cfg.logger()
+	snap, ok, err := h.snapshots.Load(ctx, streamID)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return replayed[S]{}, false // the replay reports the context's end
+	case err != nil:
+		log.WarnContext(ctx, "commands: loading snapshot; replaying in full", slog.String("stream", streamID), slog.Any("error", err))
+		return replayed[S]{}, false
+	case !ok || snap.Version == 0:
+		return replayed[S]{}, false
+	case snap.Schema != h.schema:
+		log.DebugContext(ctx, "commands: snapshot of another schema; replaying in full", slog.String("stream", streamID),
+			slog.Int("schema", snap.Schema), slog.Int("want", h.schema))
+		return replayed[S]{}, false
+	}
+	s := new(S)
+	if err := any(P(s)).(domain.Snapshotter).UnmarshalSnapshot(snap.State); err != nil {
+		log.WarnContext(ctx, "commands: unreadable snapshot; replaying in full", slog.String("stream", streamID),
+			slog.Uint64("version", snap.Version), slog.Any("error", err))
+		return replayed[S]{}, false
+	}
+	return replayed[S]{state: s, version: snap.Version, position: snap.Position, base: snap.Version}, true
+}
+
+// snapshotSaveTimeout bounds saving a snapshot after an append.
+const snapshotSaveTimeout = 5 * time.Second
+
+// saveSnapshot stores the state st had after appending data (ar), best
+// effort: the events are on the stream already, so problems are logged, not
+// returned. The events are applied as decoded from their stored form, as a
+// replay would see them.
+func (h *Handler[S, P]) saveSnapshot(ctx context.Context, streamID string, st replayed[S], data []eventstore.EventData, ar eventstore.AppendResult) {
+	log := h.cfg.logger()
+	if ar.Version != st.version+uint64(len(data)) {
+		log.WarnContext(ctx, "commands: append result does not match the events; no snapshot", slog.String("stream", streamID))
+		return
+	}
+	s := P(st.state)
+	for _, d := range data {
+		e, err := h.cfg.Registry.Decode(d.Type, d.SchemaVersion, d.Data)
+		if err != nil {
+			log.WarnContext(ctx, "commands: no snapshot", slog.String("stream", streamID), slog.Any("error", err))
+			return
+		}
+		s.Apply(e)
+	}
+	b, err := any(s).(domain.Snapshotter).MarshalSnapshot()
+	if err != nil {
+		log.WarnContext(ctx, "commands: encoding snapshot", slog.String("stream", streamID), slog.Any("error", err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotSaveTimeout)
+	defer cancel()
+	err = h.snapshots.Save(ctx, Snapshot{StreamID: streamID, Version: ar.Version, Position: ar.Position, Schema: h.schema,
+		State: b, TakenAt: h.cfg.Clock().UTC()})
+	if err != nil {
+		log.WarnContext(ctx, "commands: saving snapshot", slog.String("stream", streamID), slog.Uint64("version", ar.Version), slog.Any("error", err))
 	}
 }

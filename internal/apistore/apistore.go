@@ -1,6 +1,7 @@
 // Package apistore keeps the command API's own state in PostgreSQL: bearer
-// API tokens (hashed), idempotency keys, and the named sequences the command
-// side allocates references from. Its tables are created by embedded goose
+// API tokens (hashed), idempotency keys, the named sequences the command
+// side allocates references from, and the command side's snapshots of long
+// streams (Snapshots). Its tables are created by embedded goose
 // migrations with their own version table (Migrate).
 package apistore
 

@@ -95,7 +95,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	a.Dispatcher, err = commands.NewDispatcher(a.Store, commands.Config{})
+	// Aggregates with long streams (campaigns) start from a snapshot in
+	// PostgreSQL, with either event store.
+	a.Dispatcher, err = commands.NewDispatcher(a.Store, commands.Config{
+		Snapshots: apistore.NewSnapshots(pool),
+		Logger:    logger,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -50,28 +50,8 @@ func (p *ComplaintFollowUp) Handle(ctx context.Context, e complaint.Nonconformit
 	if err != nil {
 		return err
 	}
-	md := commands.Metadata{
-		CommandID:     commands.CommandIDFromKey(ComplaintFollowUpActor, "complaint-nonconformity/"+e.ComplaintID.String()+"/"+e.NonconformityID.String()),
-		CorrelationID: env.Metadata.CorrelationID,
-		CausationID:   env.ID,
-		Actor:         ComplaintFollowUpActor,
-		Role:          "system",
-		Source:        "evcrm",
-		Tenant:        env.Metadata.Tenant,
-		OccurredAt:    e.RaisedAt,
-	}
-	r, err := p.sender.SendWithReply(ctx, cmd, md)
-	if err != nil {
-		return err // transient: the bus retries
-	}
-	if r.Error == nil {
-		return nil
-	}
-	if r.Error.Outcome == commands.OutcomeRejected && r.Error.Code == nonconformity.ErrAlreadyExists.Code {
-		p.log.Info("complaint follow-up: nonconformity exists already", "complaint", e.ComplaintID, "nonconformity", e.NonconformityID)
-		return nil
-	}
-	return bus.Permanent(fmt.Errorf("complaint follow-up of %s: RaiseNonconformity refused: %s (%s)", e.Reference, r.Error.Message, r.Error.Code))
+	md := reaction(ComplaintFollowUpActor, "complaint-nonconformity/"+e.ComplaintID.String()+"/"+e.NonconformityID.String(), env, e.RaisedAt)
+	return sendCreation(ctx, p.sender, p.log, cmd, md, nonconformity.ErrAlreadyExists, "complaint follow-up of "+e.Reference)
 }
 
 // nonconformityFor builds the RaiseNonconformity command from the complaint's history.

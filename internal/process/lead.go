@@ -2,11 +2,8 @@ package process
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
-	"github.com/evcrm/evcrm/commands"
-	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/domain/customer"
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/opportunity"
@@ -50,24 +47,14 @@ func (p *LeadConversion) Register(b *bus.Bus) error {
 
 // Handle handles one LeadConverted event.
 func (p *LeadConversion) Handle(ctx context.Context, e lead.LeadConverted, env eventstore.RecordedEvent) error {
-	md := func(what string) commands.Metadata {
-		return commands.Metadata{
-			CommandID:     commands.CommandIDFromKey(LeadConversionActor, "lead-conversion/"+e.LeadID.String()+"/"+what),
-			CorrelationID: env.Metadata.CorrelationID,
-			CausationID:   env.ID,
-			Actor:         LeadConversionActor,
-			Role:          "system",
-			Source:        "evcrm",
-			Tenant:        env.Metadata.Tenant,
-			OccurredAt:    e.At,
-		}
-	}
+	key := "lead-conversion/" + e.LeadID.String() + "/"
+	what := "lead conversion of " + e.LeadID.String()
 	if !e.ExistingCustomer {
-		if err := p.send(ctx, CustomerFromLead(e), md("customer"), e); err != nil {
+		if err := sendCreation(ctx, p.sender, p.log, CustomerFromLead(e), reaction(LeadConversionActor, key+"customer", env, e.At), customer.ErrAlreadyExists, what); err != nil {
 			return err
 		}
 	}
-	return p.send(ctx, opportunity.OpenOpportunity{
+	return sendCreation(ctx, p.sender, p.log, opportunity.OpenOpportunity{
 		OpportunityID: e.OpportunityID,
 		CustomerID:    e.CustomerID,
 		LeadID:        e.LeadID,
@@ -75,25 +62,7 @@ func (p *LeadConversion) Handle(ctx context.Context, e lead.LeadConverted, env e
 		Amount:        e.Amount,
 		ExpectedClose: e.ExpectedClose,
 		OwnerID:       e.OwnerID,
-	}, md("opportunity"), e)
-}
-
-// send sends cmd and classifies a refusal: a creation refused because the
-// aggregate exists is done; any other refusal cannot succeed by retrying and
-// goes to the poison queue for a person to look at.
-func (p *LeadConversion) send(ctx context.Context, cmd domain.Command, md commands.Metadata, e lead.LeadConverted) error {
-	r, err := p.sender.SendWithReply(ctx, cmd, md)
-	if err != nil {
-		return err // transient: the bus retries
-	}
-	if r.Error == nil {
-		return nil
-	}
-	if r.Error.Outcome == commands.OutcomeRejected && (r.Error.Code == customer.ErrAlreadyExists.Code || r.Error.Code == opportunity.ErrAlreadyExists.Code) {
-		p.log.Info("lead conversion: aggregate exists already", "lead", e.LeadID, "command", cmd.CommandType())
-		return nil
-	}
-	return bus.Permanent(fmt.Errorf("lead conversion of %s: %s refused: %s (%s)", e.LeadID, cmd.CommandType(), r.Error.Message, r.Error.Code))
+	}, reaction(LeadConversionActor, key+"opportunity", env, e.At), opportunity.ErrAlreadyExists, what)
 }
 
 // CustomerFromLead is the customer a converted lead becomes: an

@@ -17,7 +17,9 @@ package process
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -112,4 +114,41 @@ func aggregateID(streamID string) (uuid.UUID, error) {
 		return uuid.Nil, fmt.Errorf("stream %q has no aggregate id", streamID)
 	}
 	return uuid.Parse(id)
+}
+
+// reaction is the metadata of a command a process manager sends in
+// reaction to an event: its ID derives from key (so a redelivered event
+// sends the same command), it is caused by the event and keeps its
+// correlation and tenant.
+func reaction(actor, key string, env eventstore.RecordedEvent, at time.Time) commands.Metadata {
+	return commands.Metadata{
+		CommandID:     commands.CommandIDFromKey(actor, key),
+		CorrelationID: env.Metadata.CorrelationID,
+		CausationID:   env.ID,
+		Actor:         actor,
+		Role:          "system",
+		Source:        "evcrm",
+		Tenant:        env.Metadata.Tenant,
+		OccurredAt:    at,
+	}
+}
+
+// sendCreation sends a command that creates an aggregate and classifies the
+// outcome: a transport error is returned for the bus to retry; a refusal
+// because the aggregate exists (exists) means the work is done; any other
+// refusal cannot succeed by retrying and goes to the poison queue, described
+// by what.
+func sendCreation(ctx context.Context, sender Sender, log *slog.Logger, cmd domain.Command, md commands.Metadata, exists *domain.Error, what string) error {
+	r, err := sender.SendWithReply(ctx, cmd, md)
+	if err != nil {
+		return err
+	}
+	if r.Error == nil {
+		return nil
+	}
+	if r.Error.Outcome == commands.OutcomeRejected && r.Error.Code == exists.Code {
+		log.Info(what+": aggregate exists already", "command", cmd.CommandType(), "command_id", md.CommandID)
+		return nil
+	}
+	return bus.Permanent(fmt.Errorf("%s: %s refused: %s (%s)", what, cmd.CommandType(), r.Error.Message, r.Error.Code))
 }

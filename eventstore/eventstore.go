@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -276,22 +277,13 @@ type Filter struct {
 
 // Match reports whether an event passes the filter.
 func (f Filter) Match(streamID, eventType string) bool {
-	if len(f.Categories) > 0 && !contains(f.Categories, Category(streamID)) {
+	if len(f.Categories) > 0 && !slices.Contains(f.Categories, Category(streamID)) {
 		return false
 	}
-	if len(f.EventTypes) > 0 && !contains(f.EventTypes, eventType) {
+	if len(f.EventTypes) > 0 && !slices.Contains(f.EventTypes, eventType) {
 		return false
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ReadAllOptions select a page of the global log.

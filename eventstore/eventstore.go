@@ -43,11 +43,13 @@
 package eventstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -422,6 +424,20 @@ func ValidateEvents(events []EventData) error {
 		}
 	}
 	return nil
+}
+
+// JSONEqual reports whether two JSON documents are equal by value, as
+// PostgreSQL's jsonb equality sees them (key order and white space do not
+// matter). Stores use it to recognise a retried append of the same events.
+func JSONEqual(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func isJSONObject(b json.RawMessage) bool {

@@ -20,7 +20,6 @@
 package esdb
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,24 +192,11 @@ func (s *Store) verifyAppend(ctx context.Context, streamID string, expected even
 
 func sameEvents(got []eventstore.RecordedEvent, want []eventstore.EventData) bool {
 	for i := range want {
-		if got[i].ID != want[i].ID || got[i].Type != want[i].Type || !jsonEqual(got[i].Data, want[i].Data) {
+		if got[i].ID != want[i].ID || got[i].Type != want[i].Type || !eventstore.JSONEqual(got[i].Data, want[i].Data) {
 			return false
 		}
 	}
 	return true
-}
-
-func jsonEqual(a, b []byte) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
 }
 
 // StreamVersion implements eventstore.Store.

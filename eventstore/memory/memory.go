@@ -12,10 +12,8 @@ package memory
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"reflect"
 	"sync"
 	"time"
 
@@ -144,7 +142,7 @@ func (s *Store) replay(streamID string, expected eventstore.ExpectedVersion, eve
 			return eventstore.AppendResult{}, fmt.Errorf("stream %q: events only partly written before: %w", streamID, eventstore.ErrDuplicateEventID)
 		}
 		got := s.log[stream[v-1]]
-		if got.ID != e.ID || got.Type != e.Type || got.SchemaVersion != e.SchemaVersion || !jsonEqual(got.Data, e.Data) {
+		if got.ID != e.ID || got.Type != e.Type || got.SchemaVersion != e.SchemaVersion || !eventstore.JSONEqual(got.Data, e.Data) {
 			return eventstore.AppendResult{}, fmt.Errorf("stream %q: event %s was written with other content: %w", streamID, e.ID, eventstore.ErrDuplicateEventID)
 		}
 	}
@@ -154,19 +152,6 @@ func (s *Store) replay(streamID string, expected eventstore.ExpectedVersion, eve
 	}
 	last := s.log[stream[first.Version+uint64(len(events))-2]]
 	return eventstore.AppendResult{StreamID: streamID, Version: last.Version, Position: last.Position}, nil
-}
-
-// jsonEqual compares two JSON documents by value, as PostgreSQL's jsonb
-// equality does (key order and white space do not matter).
-func jsonEqual(a, b []byte) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	return reflect.DeepEqual(x, y)
 }
 
 // ReadStream implements eventstore.Store.

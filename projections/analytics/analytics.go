@@ -127,9 +127,7 @@ func (p Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.E
 		if first[k] == nil {
 			first[k] = e
 		}
-		if err := queue(&b, e); err != nil {
-			return err
-		}
+		queue(&b, e)
 	}
 	keys := make([]dayType, 0, len(counts))
 	for k := range counts {
@@ -150,7 +148,7 @@ func (p Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.E
 	return b.Send(ctx, tx)
 }
 
-func queue(b *projections.Batch, e *projections.Event) error {
+func queue(b *projections.Batch, e *projections.Event) {
 	switch d := e.Data.(type) {
 	case campaign.CampaignPlanned:
 		b.Queue(e, `INSERT INTO rm_analytics_campaigns (campaign_id, name, channel, status, budget_minor, currency, planned_start,
@@ -200,5 +198,4 @@ func queue(b *projections.Batch, e *projections.Event) error {
 		b.QueueOne(e, `UPDATE rm_analytics_opportunities SET status = 'open', closed_at = NULL, amount_minor = $2, currency = $3,
 			updated_at = $4 WHERE opportunity_id = $1`, d.OpportunityID, d.Amount.Amount, d.Amount.Currency, d.At)
 	}
-	return nil
 }

@@ -269,7 +269,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 		k.cats = append(k.cats, eventstore.Category(e.StreamID))
 		k.actors = append(k.actors, text(e.Metadata.Actor))
 		k.roles = append(k.roles, text(e.Metadata.ActorRole))
-		k.summaries = append(k.summaries, Summary(e.Data))
+		k.summaries = append(k.summaries, summary(e.Data, data))
 		k.datas = append(k.datas, string(data))
 	}
 	k.flush(&b)
@@ -410,9 +410,9 @@ func nullInt(n int) any {
 	return n
 }
 
-// Summary is a one-line description of an event for timelines: its type in
-// words, with the most telling field when there is one.
-func Summary(e domain.Event) string {
+// summary is a one-line description of an event for timelines: its type in
+// words, with the most telling field when there is one. data is e as JSON.
+func summary(e domain.Event, data []byte) string {
 	words := humanize(e.EventType())
 	var detail string
 	switch d := e.(type) {
@@ -431,7 +431,7 @@ func Summary(e domain.Event) string {
 	case interaction.InteractionCorrected:
 		detail = d.Reason
 	default:
-		detail = genericDetail(e)
+		detail = genericDetail(data)
 	}
 	if detail = strings.TrimSpace(detail); detail != "" {
 		return truncate(words+": "+detail, 300)
@@ -440,14 +440,11 @@ func Summary(e domain.Event) string {
 }
 
 // genericDetail picks a telling field of events this package does not
-// know by type: subject, reference, name, stage, status, reason.
-func genericDetail(e domain.Event) string {
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return ""
-	}
+// know by type (data is the event as JSON): subject, reference, name,
+// stage, status, reason.
+func genericDetail(data []byte) string {
 	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
+	if json.Unmarshal(data, &m) != nil {
 		return ""
 	}
 	for _, k := range []string{"subject", "reference", "name", "title", "stage", "status", "outcome", "result", "reason"} {

@@ -53,7 +53,7 @@ type projBenchOptions struct {
 }
 
 func newBenchProjectionsCmd() *cobra.Command {
-	o := projBenchOptions{progress: stderrIsTerminal()}
+	o := projBenchOptions{progress: isTerminal(os.Stderr)}
 	cmd := &cobra.Command{
 		Use:   "projections",
 		Short: "Measure read-model rebuilds and query latency on a large log",

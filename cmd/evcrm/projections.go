@@ -207,7 +207,7 @@ func rebuildOne(ctx context.Context, out io.Writer, rt *projections.Runtime, sto
 	bar := progressbar.NewOptions64(total,
 		progressbar.OptionSetDescription(name),
 		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetVisibility(stderrIsTerminal()),
+		progressbar.OptionSetVisibility(isTerminal(os.Stderr)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("events"),
@@ -236,9 +236,4 @@ func rebuildOne(ctx context.Context, out io.Writer, rt *projections.Runtime, sto
 	fmt.Fprintf(out, "%s: generation %d swapped in at %s: %d events in %s (%.0f events/s)\n", name, last.Generation, last.Position,
 		last.Events, elapsed.Round(time.Millisecond), float64(last.Events)/elapsed.Seconds())
 	return nil
-}
-
-func stderrIsTerminal() bool {
-	st, err := os.Stderr.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -378,8 +378,17 @@ func (b *Bus) Run(ctx context.Context) error {
 	case err := <-routerDone:
 		return fmt.Errorf("bus: router stopped before running: %w", err)
 	case <-ctx.Done():
-		b.closeRouter()
-		<-routerDone
+		// Closing a router that is still subscribing would wait its whole
+		// CloseTimeout (watermill's Close holds the lock RunHandlers needs):
+		// let it start on a cancelled context, then close it.
+		stopRouter()
+		select {
+		case <-b.router.Running():
+			b.closeRouter()
+			<-routerDone
+		case <-routerDone:
+		}
+		b.closeTransport()
 		return ctx.Err()
 	}
 	b.log.Info("message bus running", "transport", b.cfg.Transport, "handlers", len(b.router.Handlers()))
@@ -424,9 +433,7 @@ func (b *Bus) Run(ctx context.Context) error {
 	if !routerStopped {
 		routerErr = <-routerDone
 	}
-	if err := b.transport.Close(); err != nil {
-		b.log.Warn("closing the bus transport", "error", err)
-	}
+	b.closeTransport()
 	switch {
 	case firstErr != nil:
 		return firstErr
@@ -441,6 +448,12 @@ func (b *Bus) Run(ctx context.Context) error {
 func (b *Bus) closeRouter() {
 	if err := b.router.Close(); err != nil {
 		b.log.Warn("closing the message router", "error", err)
+	}
+}
+
+func (b *Bus) closeTransport() {
+	if err := b.transport.Close(); err != nil {
+		b.log.Warn("closing the bus transport", "error", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/evcrm/evcrm/domain"
@@ -126,13 +127,8 @@ func ratio(part, whole int64) *float64 {
 	return &v
 }
 
-// round1 rounds to one decimal.
-func round1(f float64) float64 {
-	if f < 0 {
-		return -round1(-f)
-	}
-	return float64(int64(f*10+0.5)) / 10
-}
+// round1 rounds to one decimal, halves away from zero.
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 func round1p(f *float64) *float64 {
 	if f == nil {

@@ -203,8 +203,7 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 		Register(hapi, op, r.Roles, func(ctx context.Context, in *commandInput[C]) (*commandOutput, error) {
 			id, err := uuid.Parse(in.ID)
 			if err != nil {
-				return nil, &domain.Error{Kind: domain.KindValidation, Code: "validation_failed", Message: "validation failed",
-					Fields: []domain.FieldError{{Field: "id", Message: "must be a UUID"}}}
+				return nil, invalidField("id", "must be a UUID")
 			}
 			return h.handle(ctx, in.CommandHeaders, id, in.Body)
 		})
@@ -243,8 +242,7 @@ func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, path
 	if h.pathIdx != nil {
 		f := v.FieldByIndex(h.pathIdx)
 		if id := f.Interface().(uuid.UUID); id != uuid.Nil && id != pathID {
-			return nil, &domain.Error{Kind: domain.KindValidation, Code: "validation_failed", Message: "validation failed",
-				Fields: []domain.FieldError{{Field: h.pathJSON, Message: "must be the ID of the path, or left out"}}}
+			return nil, invalidField(h.pathJSON, "must be the ID of the path, or left out")
 		}
 		f.Set(reflect.ValueOf(pathID))
 	}
@@ -255,8 +253,7 @@ func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, path
 	var occurredAt time.Time
 	if hdr.OccurredAt != "" {
 		if occurredAt, err = time.Parse(time.RFC3339Nano, hdr.OccurredAt); err != nil {
-			return nil, &domain.Error{Kind: domain.KindValidation, Code: "validation_failed", Message: "validation failed",
-				Fields: []domain.FieldError{{Field: "occurred_at", Message: "must be an RFC 3339 time"}}}
+			return nil, invalidField("occurred_at", "must be an RFC 3339 time")
 		}
 	}
 
@@ -463,4 +460,11 @@ func jsonName(f reflect.StructField) string {
 		return f.Name
 	}
 	return name
+}
+
+// invalidField is the validation error of one field.
+func invalidField(field, message string) error {
+	var v domain.Validator
+	v.Add(field, message)
+	return v.Err()
 }

@@ -86,7 +86,6 @@ func (o Options) Validate() error {
 // /openapi.json, docs at /docs), /healthz, /readyz and /metrics.
 type Server struct {
 	opts      Options
-	router    chi.Router
 	api       huma.API
 	readiness *Readiness
 	handler   http.Handler
@@ -133,9 +132,7 @@ func New(opts Options) (*Server, error) {
 	root.Handle("/metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{Registry: opts.Metrics}))
 
 	// The API proper: body limit, then huma.
-	r := root.With(limitBody(opts.MaxBodyBytes))
-	s.router = r
-	s.api = humachi.New(r, humaConfig(opts.Version))
+	s.api = humachi.New(root.With(limitBody(opts.MaxBodyBytes)), humaConfig(opts.Version))
 	s.api.UseMiddleware(authenticate(s.api, opts.Auth))
 	s.handler = root
 

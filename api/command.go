@@ -191,14 +191,10 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 		},
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,
 			http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
-		Metadata: map[string]any{"evcrm.command": typ},
+		Extensions: map[string]any{"x-evcrm-command": typ},
 	}
-	if op.Extensions == nil {
-		op.Extensions = map[string]any{}
-	}
-	op.Extensions["x-evcrm-command"] = typ
 
-	h := &commandHandler[C]{s: s, route: r, typ: typ, idIdx: idField.index, pathIdx: pathIdx, pathJSON: pathField, hidden: hidden, status: status}
+	h := &commandHandler[C]{s: s, route: r, idIdx: idField.index, pathIdx: pathIdx, pathJSON: pathField, hidden: hidden, status: status}
 	if hasPathID {
 		Register(hapi, op, r.Roles, func(ctx context.Context, in *commandInput[C]) (*commandOutput, error) {
 			id, err := uuid.Parse(in.ID)
@@ -217,7 +213,6 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 type commandHandler[C domain.Command] struct {
 	s        *Server
 	route    CommandRoute[C]
-	typ      string
 	idIdx    []int // the aggregate ID field
 	pathIdx  []int // the field the path's {id} fills
 	pathJSON string

@@ -68,7 +68,7 @@ func Register[S any, P interface {
 }](d *Dispatcher, category string, cmds []domain.Command, opts ...Option) *Handler[S, P] {
 	h := NewHandler[S, P](d.store, category, d.cfg, opts...)
 	for _, c := range cmds {
-		d.handle(c, category, h.Handle)
+		d.Handle(c, category, h.Handle)
 	}
 	return h
 }
@@ -76,10 +76,6 @@ func Register[S any, P interface {
 // Handle routes the commands of cmd's type to fn, for handlers that are not
 // a single aggregate's. It panics if the type is registered already.
 func (d *Dispatcher) Handle(cmd domain.Command, category string, fn HandlerFunc) {
-	d.handle(cmd, category, fn)
-}
-
-func (d *Dispatcher) handle(cmd domain.Command, category string, fn HandlerFunc) {
 	typ := cmd.CommandType()
 	if typ == "" {
 		panic(fmt.Sprintf("commands: %T has an empty command type", cmd))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,7 +38,7 @@ func Migrate(ctx context.Context, db *pgxpool.Pool) error {
 // CREATE ... IF NOT EXISTS.
 func MigrateSchema(ctx context.Context, db *pgxpool.Pool, component, ddl string) error {
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey("migrate/"+component)); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+lockKeySQL+`)`, "migrate/"+component); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, ddl)
@@ -95,7 +94,11 @@ func (c *Checkpoints) Lock(ctx context.Context, name string) (unlock func(), err
 	if err != nil {
 		return nil, fmt.Errorf("locking %q: %w", name, err)
 	}
-	key := lockKey(name)
+	var key int64
+	if err := conn.QueryRow(ctx, `SELECT `+lockKeySQL, name).Scan(&key); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("locking %q: %w", name, err)
+	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
 		// The connection may be mid-wait; do not hand it back to the pool.
 		conn.Conn().Close(context.Background())
@@ -115,10 +118,8 @@ func (c *Checkpoints) Lock(ctx context.Context, name string) (unlock func(), err
 // lockReleaseTimeout bounds the unlock on the way out.
 const lockReleaseTimeout = 5 * time.Second
 
-// lockKey maps a singleton's name into the advisory-lock key space, in a
-// namespace of its own ("evcrm.bus/").
-func lockKey(name string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("evcrm.bus/" + name))
-	return int64(h.Sum64())
-}
+// lockKeySQL maps a singleton's name ($1) into the advisory-lock key space,
+// in a namespace of its own ("evcrm.bus/") and per schema: advisory locks
+// are database-wide, and two deployments (or two tests) in separate schemas
+// of one database must not share a forwarder lock.
+const lockKeySQL = `hashtextextended('evcrm.bus/' || current_schema() || '/' || $1, 0)`

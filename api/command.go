@@ -199,7 +199,7 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 		Register(hapi, op, r.Roles, func(ctx context.Context, in *commandInput[C]) (*commandOutput, error) {
 			id, err := uuid.Parse(in.ID)
 			if err != nil {
-				return nil, invalidField("id", "must be a UUID")
+				return nil, domain.InvalidField("id", "must be a UUID")
 			}
 			return h.handle(ctx, in.CommandHeaders, id, in.Body)
 		})
@@ -237,7 +237,7 @@ func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, path
 	if h.pathIdx != nil {
 		f := v.FieldByIndex(h.pathIdx)
 		if id := f.Interface().(uuid.UUID); id != uuid.Nil && id != pathID {
-			return nil, invalidField(h.pathJSON, "must be the ID of the path, or left out")
+			return nil, domain.InvalidField(h.pathJSON, "must be the ID of the path, or left out")
 		}
 		f.Set(reflect.ValueOf(pathID))
 	}
@@ -248,7 +248,7 @@ func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, path
 	var occurredAt time.Time
 	if hdr.OccurredAt != "" {
 		if occurredAt, err = time.Parse(time.RFC3339Nano, hdr.OccurredAt); err != nil {
-			return nil, invalidField("occurred_at", "must be an RFC 3339 time")
+			return nil, domain.InvalidField("occurred_at", "must be an RFC 3339 time")
 		}
 	}
 
@@ -455,11 +455,4 @@ func jsonName(f reflect.StructField) string {
 		return f.Name
 	}
 	return name
-}
-
-// invalidField is the validation error of one field.
-func invalidField(field, message string) error {
-	var v domain.Validator
-	v.Add(field, message)
-	return v.Err()
 }

@@ -207,7 +207,7 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	id := cmd.AggregateID()
 	var res Result
 	if id == uuid.Nil {
-		return res, invalidField("id", "is required")
+		return res, domain.InvalidField("id", "is required")
 	}
 	streamID := eventstore.StreamID(h.category, id)
 	res.StreamID, res.AggregateID = streamID, id
@@ -231,7 +231,7 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	if meta.OccurredAt.IsZero() {
 		occurredAt = now
 	} else if occurredAt.After(now.Add(h.cfg.MaxClockSkew)) {
-		return res, invalidField("occurred_at", "must not lie in the future")
+		return res, domain.InvalidField("occurred_at", "must not lie in the future")
 	}
 	em := meta.eventMetadata(typ, commandID, occurredAt)
 
@@ -540,11 +540,4 @@ func (h *Handler[S, P]) saveSnapshot(ctx context.Context, streamID string, st re
 	if err != nil {
 		log.WarnContext(ctx, "commands: saving snapshot", slog.String("stream", streamID), slog.Uint64("version", ar.Version), slog.Any("error", err))
 	}
-}
-
-// invalidField is the validation error of one field.
-func invalidField(field, message string) error {
-	var v domain.Validator
-	v.Add(field, message)
-	return v.Err()
 }

@@ -142,6 +142,13 @@ func (v *Validator) Merge(prefix string, err error) {
 	}
 }
 
+// InvalidField returns a validation error for one field.
+func InvalidField(field, message string) error {
+	var v Validator
+	v.Add(field, message)
+	return v.Err()
+}
+
 // Err returns a KindValidation *Error with the collected fields, or nil.
 func (v *Validator) Err() error {
 	if len(v.fields) == 0 {

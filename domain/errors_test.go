@@ -92,3 +92,11 @@ func TestMoney(t *testing.T) {
 		t.Fatal(s)
 	}
 }
+
+func TestInvalidField(t *testing.T) {
+	err := domain.InvalidField("email", "is malformed")
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != domain.KindValidation || len(de.Fields) != 1 || de.Fields[0] != (domain.FieldError{Field: "email", Message: "is malformed"}) {
+		t.Fatalf("InvalidField = %#v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,8 +29,37 @@ type Decider interface {
 	Decide(cmd Command, now time.Time) ([]Event, error)
 }
 
-// ErrUnknownCommand is returned by Decide for a command of another aggregate.
+// ErrUnknownCommand is returned by Decide for a command that is not in its
+// aggregate's command list (a command of another aggregate, or a new command
+// nobody taught the aggregate): a programmer error, never a decision. Match
+// it with errors.Is; its code "unknown_command" is stable.
 var ErrUnknownCommand = &Error{Kind: KindInternal, Code: "unknown_command", Message: "command not handled by this aggregate"}
+
+// UnknownCommand is ErrUnknownCommand naming the command: what every Decide
+// returns from the default branch of its switch.
+func UnknownCommand(cmd Command) error {
+	name := "<nil>"
+	if cmd != nil {
+		name = reflect.TypeOf(cmd).String() + " (" + cmd.CommandType() + ")"
+	}
+	return &Error{Kind: ErrUnknownCommand.Kind, Code: ErrUnknownCommand.Code, Message: "command " + name + " not handled by this aggregate"}
+}
+
+// Handles reports whether cmds, an aggregate's command list, holds a
+// command of cmd's Go type. Every Decide starts with it:
+//
+//	if !domain.Handles(commandList, cmd) {
+//		return nil, domain.UnknownCommand(cmd)
+//	}
+func Handles(cmds []Command, cmd Command) bool {
+	t := reflect.TypeOf(cmd)
+	for _, c := range cmds {
+		if reflect.TypeOf(c) == t {
+			return true
+		}
+	}
+	return false
+}
 
 // Fold applies events to a fresh state and returns it; handy in tests and replays.
 func Fold[S any, P interface {

@@ -284,13 +284,12 @@ func (s *State) Apply(e domain.Event) {
 // Decide checks a command against the state and returns the events to
 // record, or a *domain.Error. It does not change the state.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
-	switch c := cmd.(type) {
-	case PlanCampaign:
+	if c, ok := cmd.(PlanCampaign); ok {
 		return s.plan(c, now)
-	case ChangeCampaignBudget, LaunchCampaign, CompleteCampaign, CancelCampaign, RecordCampaignResponse:
-	default:
-		return nil, domain.ErrUnknownCommand
 	}
 	if !s.Exists() {
 		return nil, ErrNotFound
@@ -318,9 +317,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return []domain.Event{CampaignCompleted{CampaignID: s.id, Responses: s.ResponseCounts(), At: now}}, nil
 	case CancelCampaign:
 		return s.cancel(c, now)
-	default:
-		return s.recordResponse(cmd.(RecordCampaignResponse), now)
+	case RecordCampaignResponse:
+		return s.recordResponse(c, now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 func (s *State) plan(c PlanCampaign, now time.Time) ([]domain.Event, error) {

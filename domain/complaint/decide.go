@@ -14,18 +14,15 @@ import (
 
 // Decide checks cmd against the complaint and returns the events to record.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
 	if c, ok := cmd.(ReceiveComplaint); ok {
 		return s.receive(c, now)
 	}
-	switch cmd.(type) {
-	case AcknowledgeComplaint, FlagAcknowledgementOverdue, AssessComplaint, RecordInvestigation, RespondToComplaint,
-		CloseComplaint, EscalateComplaint, RaiseNonconformityFromComplaint, ReopenComplaint:
-		if !s.Exists() {
-			return nil, ErrNotFound
-		}
-	default:
-		return nil, domain.ErrUnknownCommand
+	if !s.Exists() {
+		return nil, ErrNotFound
 	}
 	switch c := cmd.(type) {
 	case AcknowledgeComplaint:
@@ -44,9 +41,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return s.escalate(c, now)
 	case RaiseNonconformityFromComplaint:
 		return s.raiseNonconformity(c, now)
-	default: // ReopenComplaint
-		return s.reopen(cmd.(ReopenComplaint), now)
+	case ReopenComplaint:
+		return s.reopen(c, now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 func (s *State) receive(c ReceiveComplaint, now time.Time) ([]domain.Event, error) {

@@ -13,16 +13,15 @@ import (
 // Decide checks a command against the state and returns the events to
 // record, or a *domain.Error. It does not change the state.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
 	switch c := cmd.(type) {
 	case RegisterCustomer:
 		return s.register(c, now)
 	case RequestErasure:
 		return s.requestErasure(c, now)
-	case ChangeCustomerDetails, AddContactPerson, UpdateContactPerson, RemoveContactPerson, AssignCustomerOwner,
-		ChangeCustomerSegment, GiveConsent, WithdrawConsent, MergeCustomer, RecordDuplicateMerged:
-	default:
-		return nil, domain.ErrUnknownCommand
 	}
 	if !s.Exists() {
 		return nil, ErrNotFound
@@ -52,9 +51,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return s.withdrawConsent(c, now)
 	case MergeCustomer:
 		return s.merge(c, now)
-	default:
-		return s.recordDuplicate(cmd.(RecordDuplicateMerged), now)
+	case RecordDuplicateMerged:
+		return s.recordDuplicate(c, now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 func (s *State) register(c RegisterCustomer, now time.Time) ([]domain.Event, error) {

@@ -214,6 +214,9 @@ func clone(p *int) *int {
 
 // Decide checks cmd against the feedback and returns the events to record.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
 	switch c := cmd.(type) {
 	case SubmitFeedback:
@@ -221,7 +224,7 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 	case WithdrawFeedback:
 		return s.withdraw(c, now)
 	}
-	return nil, domain.ErrUnknownCommand
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 func (s *State) submit(c SubmitFeedback, now time.Time) ([]domain.Event, error) {

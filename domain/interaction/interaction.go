@@ -262,6 +262,9 @@ func (s *State) Apply(e domain.Event) {
 // Decide checks a command against the state and returns the events to
 // record, or a *domain.Error. It does not change the state.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
 	switch c := cmd.(type) {
 	case LogInteraction:
@@ -292,7 +295,7 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		}
 		return []domain.Event{InteractionCorrected{InteractionID: s.id, Content: content, Reason: reason, Correction: s.corrections + 1, At: now}}, nil
 	}
-	return nil, domain.ErrUnknownCommand
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 // Exists reports whether the interaction has been logged.

@@ -222,13 +222,12 @@ func (s *State) Apply(e domain.Event) {
 // Decide checks a command against the state and returns the events to
 // record, or a *domain.Error. It does not change the state.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
-	switch c := cmd.(type) {
-	case CaptureLead:
+	if c, ok := cmd.(CaptureLead); ok {
 		return s.capture(c, now)
-	case QualifyLead, DisqualifyLead, ConvertLead:
-	default:
-		return nil, domain.ErrUnknownCommand
 	}
 	if !s.Exists() {
 		return nil, ErrNotFound
@@ -238,9 +237,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return s.qualify(c, now)
 	case DisqualifyLead:
 		return s.disqualify(c, now)
-	default:
-		return s.convert(cmd.(ConvertLead), now)
+	case ConvertLead:
+		return s.convert(c, now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 func (s *State) capture(c CaptureLead, now time.Time) ([]domain.Event, error) {

@@ -13,18 +13,15 @@ import (
 
 // Decide checks cmd against the nonconformity and returns the events to record.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
 	if c, ok := cmd.(RaiseNonconformity); ok {
 		return s.raise(c, now)
 	}
-	switch cmd.(type) {
-	case StartNonconformityAnalysis, RecordImmediateAction, RecordRootCause, PlanCorrectiveAction, ApproveActionPlan,
-		CompleteCorrectiveAction, ReopenCorrectiveAction, VerifyEffectiveness, CloseNonconformity:
-		if !s.Exists() {
-			return nil, ErrNotFound
-		}
-	default:
-		return nil, domain.ErrUnknownCommand
+	if !s.Exists() {
+		return nil, ErrNotFound
 	}
 	switch c := cmd.(type) {
 	case StartNonconformityAnalysis:
@@ -43,9 +40,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return s.reopenAction(c, now)
 	case VerifyEffectiveness:
 		return s.verify(c, now)
-	default: // CloseNonconformity
-		return s.close(cmd.(CloseNonconformity), now)
+	case CloseNonconformity:
+		return s.close(c, now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 func (s *State) raise(c RaiseNonconformity, now time.Time) ([]domain.Event, error) {

@@ -124,14 +124,12 @@ func (s *State) Apply(e domain.Event) {
 // Decide checks a command against the state and returns the events to
 // record, or a *domain.Error. It does not change the state.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
-	switch c := cmd.(type) {
-	case OpenOpportunity:
+	if c, ok := cmd.(OpenOpportunity); ok {
 		return s.open(c, now)
-	case ChangeOpportunityStage, ChangeOpportunityAmount, ChangeOpportunityCloseDate, AssignOpportunityOwner,
-		CaptureRequirements, ReviewRequirements, WinOpportunity, LoseOpportunity, ReopenOpportunity:
-	default:
-		return nil, domain.ErrUnknownCommand
 	}
 	if !s.Exists() {
 		return nil, ErrNotFound
@@ -162,9 +160,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return s.captureRequirements(c, now)
 	case ReviewRequirements:
 		return s.reviewRequirements(c, now)
-	default:
+	case WinOpportunity:
 		return s.win(now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 // date keeps only the calendar date (in UTC) of t; zero stays zero.

@@ -144,13 +144,12 @@ func (s *State) setStatus(st Status, at time.Time) {
 // Decide checks a command against the state and returns the events to
 // record, or a *domain.Error. It does not change the state.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
-	switch c := cmd.(type) {
-	case PlaceOrder:
+	if c, ok := cmd.(PlaceOrder); ok {
 		return s.place(c, now)
-	case AmendOrder, ReviewOrder, ConfirmOrder, StartOrderProduction, ShipOrder, DeliverOrder, CancelOrder:
-	default:
-		return nil, domain.ErrUnknownCommand
 	}
 	if !s.Exists() {
 		return nil, ErrNotFound
@@ -190,9 +189,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 			return nil, err
 		}
 		return []domain.Event{OrderDelivered{OrderID: s.id, CustomerID: s.customer, ReceivedBy: by, At: now}}, nil
-	default:
-		return s.cancel(cmd.(CancelOrder), now)
+	case CancelOrder:
+		return s.cancel(c, now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 // gate checks a status transition before anything else: done when the order

@@ -15,17 +15,15 @@ import (
 
 // Decide checks cmd against the case and returns the events to record.
 func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error) {
+	if !domain.Handles(commandList, cmd) {
+		return nil, domain.UnknownCommand(cmd)
+	}
 	now = now.UTC()
 	if c, ok := cmd.(OpenCase); ok {
 		return s.open(c, now)
 	}
-	switch cmd.(type) {
-	case AssignCase, RecordFirstResponse, WaitOnCustomer, ResumeCase, EscalateCase, ResolveCase, CloseCase, ReopenCase:
-		if !s.Exists() {
-			return nil, ErrNotFound
-		}
-	default:
-		return nil, domain.ErrUnknownCommand
+	if !s.Exists() {
+		return nil, ErrNotFound
 	}
 	switch c := cmd.(type) {
 	case AssignCase:
@@ -42,9 +40,10 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return s.resolve(c, now)
 	case CloseCase:
 		return s.close(now)
-	default: // ReopenCase
-		return s.reopen(cmd.(ReopenCase), now)
+	case ReopenCase:
+		return s.reopen(c, now)
 	}
+	return nil, domain.UnknownCommand(cmd) // unreachable while commandList and the switch agree
 }
 
 // Validate checks the policy; field names match the JSON names.

@@ -1,0 +1,27 @@
+package nonconformity
+
+import (
+	"slices"
+
+	"github.com/evcrm/evcrm/domain"
+)
+
+// commandList holds every command the aggregate decides, once: Decide
+// refuses any other command (domain.ErrUnknownCommand), and the command
+// catalogue of the application (commands/catalogue_nonconformity.go) must give each
+// one its route, roles and retry policy.
+var commandList = []domain.Command{
+	RaiseNonconformity{},
+	StartNonconformityAnalysis{},
+	RecordImmediateAction{},
+	RecordRootCause{},
+	PlanCorrectiveAction{},
+	ApproveActionPlan{},
+	CompleteCorrectiveAction{},
+	ReopenCorrectiveAction{},
+	VerifyEffectiveness{},
+	CloseNonconformity{},
+}
+
+// Commands returns a zero value of every command the aggregate decides.
+func Commands() []domain.Command { return slices.Clone(commandList) }

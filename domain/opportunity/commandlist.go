@@ -1,0 +1,27 @@
+package opportunity
+
+import (
+	"slices"
+
+	"github.com/evcrm/evcrm/domain"
+)
+
+// commandList holds every command the aggregate decides, once: Decide
+// refuses any other command (domain.ErrUnknownCommand), and the command
+// catalogue of the application (commands/catalogue_opportunity.go) must give each
+// one its route, roles and retry policy.
+var commandList = []domain.Command{
+	OpenOpportunity{},
+	ChangeOpportunityStage{},
+	ChangeOpportunityAmount{},
+	ChangeOpportunityCloseDate{},
+	AssignOpportunityOwner{},
+	CaptureRequirements{},
+	ReviewRequirements{},
+	WinOpportunity{},
+	LoseOpportunity{},
+	ReopenOpportunity{},
+}
+
+// Commands returns a zero value of every command the aggregate decides.
+func Commands() []domain.Command { return slices.Clone(commandList) }

@@ -72,6 +72,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *bundle {
 	d.Use(commands.Metrics(reg))
 	o := api.Options{
 		Dispatcher:   d,
+		Commands:     d.Catalogues(),
 		Store:        store,
 		Auth:         apistore.NewTokens(db.Pool),
 		Keys:         apistore.NewKeys(db.Pool),

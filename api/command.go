@@ -22,34 +22,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// CommandRoute describes the endpoint of one command type C. The request
-// body is the command itself (its JSON is the same as on the message bus);
-// the {id} of the path, if any, fills one of its UUID fields (which the body
-// may then leave out).
-type CommandRoute[C domain.Command] struct {
-	OperationID string // stable, e.g. "escalateCase"
-	Path        string // e.g. "/v1/cases/{id}/escalate"
-	Summary     string
-	Description string
-	Tags        []string
-	Roles       []auth.Role
-	// PathField is the JSON name of the command field that the path's {id}
-	// fills. Default: the field holding the aggregate ID.
-	PathField string
-	// Creates marks a creation: the aggregate ID is optional in the body
-	// (the server derives it from the Idempotency-Key, or makes one) and
-	// success is 201 Created.
-	Creates bool
-	// Optional lists JSON fields that the command requires but the server
-	// fills in when the client leaves them out (an Enrich option of the
-	// command's handler), e.g. a complaint's reference.
-	Optional []string
-	// Hidden lists JSON fields the client may not set: the server alone
-	// fills them in (e.g. the review an order relies on). They are left out
-	// of the body schema, and zeroed if they slip through.
-	Hidden []string
-}
-
 // CommandHeaders are the headers every command endpoint reads.
 type CommandHeaders struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the request safe to retry: the same key with the same request returns the original result without acting twice; the same key with another request is refused (422). Keys are kept 24 hours."`
@@ -58,15 +30,18 @@ type CommandHeaders struct {
 	SourceApp      string `header:"Source-App" maxLength:"100" doc:"The app sending the command, recorded on the events (default: api)."`
 }
 
-type commandInput[C any] struct {
+// The body is read as raw JSON: huma validates it against the command's
+// schema (the operation's request body), then handle decodes it into the
+// command's Go type.
+type commandInput struct {
 	CommandHeaders
 	ID   string `path:"id" format:"uuid" doc:"ID of the resource the command is about"`
-	Body *C
+	Body *json.RawMessage
 }
 
-type createInput[C any] struct {
+type createInput struct {
 	CommandHeaders
-	Body *C
+	Body *json.RawMessage
 }
 
 // CommandResult is the response to every command.
@@ -87,19 +62,30 @@ type commandOutput struct {
 	Body     CommandResult
 }
 
-// RegisterCommand adds the endpoint of command C. It panics on a route that
-// does not fit its command (programmer error, found at start-up).
-func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
-	t := reflect.TypeFor[C]()
+// registerCommands adds an endpoint for every route of every command of
+// the catalogues, in order.
+func (s *Server) registerCommands() {
+	for _, c := range s.opts.Commands {
+		for _, spec := range c.Commands {
+			for _, r := range spec.Routes {
+				registerCommand(s, []string{c.Tag}, spec, r)
+			}
+		}
+	}
+}
+
+// registerCommand adds the endpoint r of the command of spec. It panics on a
+// route that does not fit its command (programmer error, found at start-up).
+func registerCommand(s *Server, tags []string, spec commands.Spec, r commands.Route) {
+	t := reflect.TypeOf(spec.Command)
 	if r.OperationID == "" || r.Path == "" {
 		panic(fmt.Sprintf("api: command %s: route needs an operation ID and a path", t))
 	}
 	if t.Kind() != reflect.Struct {
 		panic(fmt.Sprintf("api: command %s must be a struct type", t))
 	}
-	var zero C
-	typ := zero.CommandType()
-	idField := aggregateIDField[C]()
+	typ := spec.Command.CommandType()
+	idField := aggregateIDField(t)
 	hasPathID := strings.Contains(r.Path, "{id}")
 	pathField := r.PathField
 	if pathField == "" && hasPathID {
@@ -121,7 +107,6 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 	if !r.Creates && !hasPathID {
 		panic(fmt.Sprintf("api: %s: a command on an existing aggregate needs {id} in its path", r.OperationID))
 	}
-
 	// The body schema: the command's, minus the field the path fills, with
 	// the aggregate ID optional for creations.
 	hapi := s.api
@@ -182,7 +167,7 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 		Path:          r.Path,
 		Summary:       r.Summary,
 		Description:   r.Description,
-		Tags:          r.Tags,
+		Tags:          tags,
 		DefaultStatus: status,
 		MaxBodyBytes:  s.opts.MaxBodyBytes + 1, // the router's limit applies first
 		RequestBody: &huma.RequestBody{
@@ -194,9 +179,9 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 		Extensions: map[string]any{"x-evcrm-command": typ},
 	}
 
-	h := &commandHandler[C]{s: s, route: r, idIdx: idField.index, pathIdx: pathIdx, pathJSON: pathField, hidden: hidden, status: status}
+	h := &commandHandler{s: s, typ: t, route: r, idIdx: idField.index, pathIdx: pathIdx, pathJSON: pathField, hidden: hidden, status: status}
 	if hasPathID {
-		Register(hapi, op, r.Roles, func(ctx context.Context, in *commandInput[C]) (*commandOutput, error) {
+		Register(hapi, op, spec.Roles, func(ctx context.Context, in *commandInput) (*commandOutput, error) {
 			id, err := uuid.Parse(in.ID)
 			if err != nil {
 				return nil, domain.InvalidField("id", "must be a UUID")
@@ -205,14 +190,15 @@ func RegisterCommand[C domain.Command](s *Server, r CommandRoute[C]) {
 		})
 		return
 	}
-	Register(hapi, op, r.Roles, func(ctx context.Context, in *createInput[C]) (*commandOutput, error) {
+	Register(hapi, op, spec.Roles, func(ctx context.Context, in *createInput) (*commandOutput, error) {
 		return h.handle(ctx, in.CommandHeaders, uuid.Nil, in.Body)
 	})
 }
 
-type commandHandler[C domain.Command] struct {
+type commandHandler struct {
 	s        *Server
-	route    CommandRoute[C]
+	typ      reflect.Type // the command's Go type
+	route    commands.Route
 	idIdx    []int // the aggregate ID field
 	pathIdx  []int // the field the path's {id} fills
 	pathJSON string
@@ -220,16 +206,18 @@ type commandHandler[C domain.Command] struct {
 	status   int
 }
 
-func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, pathID uuid.UUID, body *C) (*commandOutput, error) {
+func (h *commandHandler) handle(ctx context.Context, hdr CommandHeaders, pathID uuid.UUID, body *json.RawMessage) (*commandOutput, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		return nil, auth.ErrUnauthenticated
 	}
-	var cmd C
-	if body != nil {
-		cmd = *body
+	v := reflect.New(h.typ).Elem()
+	if body != nil && len(*body) > 0 {
+		if err := json.Unmarshal(*body, v.Addr().Interface()); err != nil {
+			// The schema admitted it, so this is a value the Go type cannot hold.
+			return nil, &domain.Error{Kind: domain.KindValidation, Code: "malformed_command", Message: "malformed request body: " + err.Error()}
+		}
 	}
-	v := reflect.ValueOf(&cmd).Elem()
 	for _, idx := range h.hidden {
 		f := v.FieldByIndex(idx)
 		f.Set(reflect.Zero(f.Type()))
@@ -241,6 +229,7 @@ func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, path
 		}
 		f.Set(reflect.ValueOf(pathID))
 	}
+	cmd := v.Interface().(domain.Command)
 	expected, err := parseIfMatch(hdr.IfMatch)
 	if err != nil {
 		return nil, err
@@ -295,16 +284,19 @@ func (h *commandHandler[C]) handle(ctx context.Context, hdr CommandHeaders, path
 	return h.dispatch(ctx, p, hdr, cmd, commandID, expected, occurredAt)
 }
 
-func (h *commandHandler[C]) dispatch(ctx context.Context, p auth.Principal, hdr CommandHeaders, cmd C, commandID uuid.UUID,
+func (h *commandHandler) dispatch(ctx context.Context, p auth.Principal, hdr CommandHeaders, cmd domain.Command, commandID uuid.UUID,
 	expected eventstore.ExpectedVersion, occurredAt time.Time) (*commandOutput, error) {
 	if h.route.Creates {
-		f := reflect.ValueOf(&cmd).Elem().FieldByIndex(h.idIdx)
+		v := reflect.New(h.typ).Elem()
+		v.Set(reflect.ValueOf(cmd))
+		f := v.FieldByIndex(h.idIdx)
 		if f.Interface().(uuid.UUID) == uuid.Nil {
 			id := commands.AggregateIDFor(commandID)
 			if hdr.IdempotencyKey == "" {
 				id = uuid.Must(uuid.NewV7())
 			}
 			f.Set(reflect.ValueOf(id))
+			cmd = v.Interface().(domain.Command)
 		}
 	}
 	source := hdr.SourceApp
@@ -339,7 +331,7 @@ func (h *commandHandler[C]) dispatch(ctx context.Context, p auth.Principal, hdr 
 	return h.output(h.status, body, res.Replayed), nil
 }
 
-func (h *commandHandler[C]) output(status int, body CommandResult, replayed bool) *commandOutput {
+func (h *commandHandler) output(status int, body CommandResult, replayed bool) *commandOutput {
 	out := &commandOutput{Status: status, ETag: etag(body.Version), Body: body}
 	if h.route.Creates {
 		out.Location = "/v1/streams/" + body.Stream
@@ -351,7 +343,7 @@ func (h *commandHandler[C]) output(status int, body CommandResult, replayed bool
 }
 
 // replay answers a request whose Idempotency-Key is held already.
-func (h *commandHandler[C]) replay(res apistore.Reservation, hash []byte) (*commandOutput, error) {
+func (h *commandHandler) replay(res apistore.Reservation, hash []byte) (*commandOutput, error) {
 	if res.Operation != h.route.OperationID || !bytes.Equal(res.RequestHash, hash) {
 		return nil, errKeyReused
 	}
@@ -404,18 +396,18 @@ type field struct {
 	json  string
 }
 
-// aggregateIDField finds the UUID field whose value AggregateID returns, by
-// putting a distinct marker in each (embedded structs included).
-func aggregateIDField[C domain.Command]() field {
-	var c C
-	v := reflect.ValueOf(&c).Elem()
+// aggregateIDField finds the UUID field of command type t whose value
+// AggregateID returns, by putting a distinct marker in each (embedded
+// structs included).
+func aggregateIDField(t reflect.Type) field {
+	v := reflect.New(t).Elem()
 	marks := map[uuid.UUID]field{}
-	for _, f := range uuidFields(v.Type()) {
+	for _, f := range uuidFields(t) {
 		m := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint(f.index)))
 		v.FieldByIndex(f.index).Set(reflect.ValueOf(m))
 		marks[m] = f
 	}
-	return marks[c.AggregateID()]
+	return marks[v.Interface().(domain.Command).AggregateID()]
 }
 
 func fieldByJSON(t reflect.Type, name string) (field, bool) {

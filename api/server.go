@@ -41,10 +41,14 @@ type IdempotencyKeys interface {
 // Options configure a Server. Dispatcher, Store, Auth and Keys are required.
 type Options struct {
 	Dispatcher Dispatcher
-	Store      eventstore.Store // for stream reads
-	Auth       Authenticator
-	Keys       IdempotencyKeys
-	Logger     *slog.Logger // default slog.Default()
+	// Commands are the catalogues the command endpoints are derived from
+	// (one POST per route of each command). Default: the Dispatcher's
+	// registered catalogues, when it is a *commands.Dispatcher.
+	Commands []commands.Catalogue
+	Store    eventstore.Store // for stream reads
+	Auth     Authenticator
+	Keys     IdempotencyKeys
+	Logger   *slog.Logger // default slog.Default()
 	// Metrics: where the server registers its collectors and what /metrics
 	// serves. Default: a fresh registry with the Go and process collectors.
 	Metrics interface {
@@ -96,6 +100,9 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
+	}
+	if d, ok := opts.Dispatcher.(interface{ Catalogues() []commands.Catalogue }); ok && opts.Commands == nil {
+		opts.Commands = d.Catalogues()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -4,19 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/evcrm/evcrm/domain"
-	"github.com/evcrm/evcrm/domain/campaign"
-	"github.com/evcrm/evcrm/domain/complaint"
 	"github.com/evcrm/evcrm/domain/customer"
-	"github.com/evcrm/evcrm/domain/feedback"
-	"github.com/evcrm/evcrm/domain/interaction"
-	"github.com/evcrm/evcrm/domain/lead"
-	"github.com/evcrm/evcrm/domain/nonconformity"
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/order"
-	"github.com/evcrm/evcrm/domain/servicecase"
 	"github.com/evcrm/evcrm/domain/sla"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/google/uuid"
@@ -54,8 +46,9 @@ func (d Deps) Validate() error {
 	return errors.Join(errs...)
 }
 
-// RegisterDomain registers the handler of every evcrm aggregate with d,
-// with the cross-aggregate checks their commands need.
+// RegisterDomain registers the catalogue of every evcrm aggregate with d
+// (catalogue_<aggregate>.go): its handler, with the cross-aggregate checks
+// its commands need.
 func RegisterDomain(d *Dispatcher, deps Deps) error {
 	if err := deps.Validate(); err != nil {
 		return err
@@ -63,155 +56,12 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 	if deps.ComplaintAcknowledgeWithin.Minutes == 0 {
 		deps.ComplaintAcknowledgeWithin = sla.Target{Minutes: 24 * 60}
 	}
-	store, clock := d.Store(), d.Config().Clock
-
-	Register[customer.State](d, customer.Category, []domain.Command{
-		customer.RegisterCustomer{}, customer.ChangeCustomerDetails{}, customer.AddContactPerson{},
-		customer.UpdateContactPerson{}, customer.RemoveContactPerson{}, customer.AssignCustomerOwner{},
-		customer.ChangeCustomerSegment{}, customer.GiveConsent{}, customer.WithdrawConsent{},
-		customer.MergeCustomer{}, customer.RecordDuplicateMerged{}, customer.RequestErasure{},
-	},
-		Enrich(func(ctx context.Context, c customer.MergeCustomer) (customer.MergeCustomer, error) {
-			return c, mustExist(ctx, store, customer.Category, c.SurvivorID, "survivor_id")
-		}),
-		// Whole replacements, composed from the state the client saw: after
-		// a concurrent change, deciding again would silently undo it.
-		NoRetry(customer.ChangeCustomerDetails{}.CommandType(), customer.UpdateContactPerson{}.CommandType()),
-	)
-
-	Register[interaction.State](d, interaction.Category, []domain.Command{
-		interaction.LogInteraction{}, interaction.CorrectInteraction{},
-	},
-		Enrich(func(ctx context.Context, c interaction.LogInteraction) (interaction.LogInteraction, error) {
-			if err := mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id"); err != nil {
-				return c, err
-			}
-			return c, mustExist(ctx, store, lead.Category, c.LeadID, "lead_id")
-		}),
-		NoRetry(interaction.CorrectInteraction{}.CommandType()), // a whole replacement
-	)
-
-	Register[campaign.State](d, campaign.Category, []domain.Command{
-		campaign.PlanCampaign{}, campaign.ChangeCampaignBudget{}, campaign.LaunchCampaign{},
-		campaign.CompleteCampaign{}, campaign.CancelCampaign{}, campaign.RecordCampaignResponse{},
-	},
-		// A platform's webhook delivered twice is recorded once.
-		IdentifyBy(func(c campaign.RecordCampaignResponse) (string, bool) {
-			return c.ExternalRef, c.ExternalRef != ""
-		}),
-	)
-
-	Register[lead.State](d, lead.Category, []domain.Command{
-		lead.CaptureLead{}, lead.QualifyLead{}, lead.DisqualifyLead{}, lead.ConvertLead{},
-	},
-		Enrich(func(ctx context.Context, c lead.CaptureLead) (lead.CaptureLead, error) {
-			return c, mustExist(ctx, store, campaign.Category, c.CampaignID, "campaign_id")
-		}),
-		Enrich(func(ctx context.Context, c lead.ConvertLead) (lead.ConvertLead, error) {
-			if !c.ExistingCustomer {
-				return c, nil // the customer is registered from the conversion
-			}
-			return c, mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id")
-		}),
-	)
-
-	Register[opportunity.State](d, opportunity.Category, []domain.Command{
-		opportunity.OpenOpportunity{}, opportunity.ChangeOpportunityStage{}, opportunity.ChangeOpportunityAmount{},
-		opportunity.ChangeOpportunityCloseDate{}, opportunity.AssignOpportunityOwner{}, opportunity.CaptureRequirements{},
-		opportunity.ReviewRequirements{}, opportunity.WinOpportunity{}, opportunity.LoseOpportunity{},
-		opportunity.ReopenOpportunity{},
-	},
-		Enrich(func(ctx context.Context, c opportunity.OpenOpportunity) (opportunity.OpenOpportunity, error) {
-			// The pipeline is the organisation's, not the client's.
-			c.Pipeline = deps.Pipeline
-			if err := mustExist(ctx, store, customer.Category, c.CustomerID, "customer_id"); err != nil {
-				return c, err
-			}
-			return c, mustExist(ctx, store, lead.Category, c.LeadID, "lead_id")
-		}),
-	)
-
-	Register[order.State](d, order.Category, []domain.Command{
-		order.PlaceOrder{}, order.AmendOrder{}, order.ReviewOrder{}, order.ConfirmOrder{},
-		order.StartOrderProduction{}, order.ShipOrder{}, order.DeliverOrder{}, order.CancelOrder{},
-	},
-		Enrich(func(ctx context.Context, c order.PlaceOrder) (order.PlaceOrder, error) {
-			return placeOrderFacts(ctx, store, d.Config().Registry, c)
-		}),
-		NoRetry(order.AmendOrder{}.CommandType()), // a whole replacement
-	)
-
-	Register[nonconformity.State](d, nonconformity.Category, []domain.Command{
-		nonconformity.RaiseNonconformity{}, nonconformity.StartNonconformityAnalysis{},
-		nonconformity.RecordImmediateAction{}, nonconformity.RecordRootCause{}, nonconformity.PlanCorrectiveAction{},
-		nonconformity.ApproveActionPlan{}, nonconformity.CompleteCorrectiveAction{},
-		nonconformity.ReopenCorrectiveAction{}, nonconformity.VerifyEffectiveness{}, nonconformity.CloseNonconformity{},
-	},
-		Enrich(func(ctx context.Context, c nonconformity.RaiseNonconformity) (nonconformity.RaiseNonconformity, error) {
-			if c.Source == nonconformity.SourceComplaint {
-				if err := mustExist(ctx, store, complaint.Category, c.SourceID, "source_id"); err != nil {
-					return c, err
-				}
-			}
-			return c, allExist(ctx, store,
-				ref{customer.Category, c.CustomerID, "customer_id"},
-				ref{order.Category, c.OrderID, "order_id"},
-				ref{servicecase.Category, c.CaseID, "case_id"})
-		}),
-	)
-
-	Register[servicecase.State](d, servicecase.Category, []domain.Command{
-		servicecase.OpenCase{}, servicecase.AssignCase{}, servicecase.RecordFirstResponse{},
-		servicecase.WaitOnCustomer{}, servicecase.ResumeCase{}, servicecase.EscalateCase{},
-		servicecase.ResolveCase{}, servicecase.CloseCase{}, servicecase.ReopenCase{},
-	},
-		Enrich(func(ctx context.Context, c servicecase.OpenCase) (servicecase.OpenCase, error) {
-			return c, allExist(ctx, store,
-				ref{customer.Category, c.CustomerID, "customer_id"},
-				ref{order.Category, c.OrderID, "order_id"})
-		}),
-	)
-
-	Register[complaint.State](d, complaint.Category, []domain.Command{
-		complaint.ReceiveComplaint{}, complaint.AcknowledgeComplaint{}, complaint.FlagAcknowledgementOverdue{},
-		complaint.AssessComplaint{}, complaint.RecordInvestigation{}, complaint.RespondToComplaint{},
-		complaint.CloseComplaint{}, complaint.EscalateComplaint{}, complaint.RaiseNonconformityFromComplaint{},
-		complaint.ReopenComplaint{},
-	},
-		Enrich(func(ctx context.Context, c complaint.ReceiveComplaint) (complaint.ReceiveComplaint, error) {
-			if err := allExist(ctx, store,
-				ref{customer.Category, c.CustomerID, "customer_id"},
-				ref{order.Category, c.OrderID, "order_id"},
-				ref{servicecase.Category, c.CaseID, "case_id"}); err != nil {
-				return c, err
-			}
-			if c.AcknowledgeWithin.Minutes == 0 {
-				c.AcknowledgeWithin = deps.ComplaintAcknowledgeWithin
-			}
-			if c.Reference == "" {
-				// One number per year; a failed command leaves a gap.
-				year := clock().UTC().Year()
-				n, err := deps.Sequences.Next(ctx, "complaint/"+strconv.Itoa(year))
-				if err != nil {
-					return c, err
-				}
-				c.Reference = complaint.FormatReference(year, n)
-			}
-			return c, nil
-		}),
-	)
-
-	Register[feedback.State](d, feedback.Category, []domain.Command{
-		feedback.SubmitFeedback{}, feedback.WithdrawFeedback{},
-	},
-		Enrich(func(ctx context.Context, c feedback.SubmitFeedback) (feedback.SubmitFeedback, error) {
-			return c, allExist(ctx, store,
-				ref{customer.Category, c.CustomerID, "customer_id"},
-				ref{servicecase.Category, c.CaseID, "case_id"},
-				ref{order.Category, c.OrderID, "order_id"},
-				ref{campaign.Category, c.CampaignID, "campaign_id"})
-		}),
-	)
+	for _, catalogue := range []func(*Dispatcher, Deps) Catalogue{
+		customerCatalogue, interactionCatalogue, campaignCatalogue, leadCatalogue, opportunityCatalogue,
+		orderCatalogue, caseCatalogue, complaintCatalogue, feedbackCatalogue, nonconformityCatalogue,
+	} {
+		RegisterCatalogue(d, catalogue(d, deps))
+	}
 	return nil
 }
 

@@ -31,6 +31,7 @@ type Dispatcher struct {
 	types      map[string]reflect.Type // command type name → Go type, for DecodeCommand
 	categories map[string]string       // command type name → stream category
 	middleware []Middleware
+	catalogues []Catalogue // registered by RegisterCatalogue
 }
 
 // NewDispatcher returns an empty dispatcher over store.

@@ -52,6 +52,15 @@
 //	d.Use(commands.Logging(logger), commands.Metrics(prometheus.DefaultRegisterer))
 //	res, err := d.Dispatch(ctx, cmd, commands.Metadata{Actor: "ann", Role: "service"})
 //
+// # Catalogues
+//
+// Each evcrm aggregate declares its commands once, in a Catalogue
+// (catalogue_<aggregate>.go): for every command of its domain package's
+// Commands(), the HTTP routes, the roles, the retry policy (NoRetry) and the
+// Enrich / IdentifyBy options. RegisterDomain registers them all
+// (RegisterCatalogue); the HTTP API derives its command endpoints from
+// Dispatcher.Catalogues.
+//
 // Cross-cutting concerns (logging, metrics) are Middleware around Dispatch.
 // Cross-aggregate checks live in the handler of the command that needs them:
 // an Enrich option loads the other aggregate read-only (Load) and passes the

@@ -25,7 +25,7 @@ import (
 // CommandHeaders are the headers every command endpoint reads.
 type CommandHeaders struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the request safe to retry: the same key with the same request returns the original result without acting twice; the same key with another request is refused (422). Keys are kept 24 hours."`
-	IfMatch        string `header:"If-Match" maxLength:"40" doc:"Optimistic concurrency: the stream version (as in the ETag, e.g. \"3\") the command is based on, or * for 'the aggregate exists'. A mismatch is refused with 412 and the current version."`
+	IfMatch        string `header:"If-Match" maxLength:"40" doc:"Optimistic concurrency: the stream version (as in the ETag, e.g. \"3\") the command is based on, or * for 'the aggregate exists' (404 if it does not). A version mismatch is refused with 412 and the current version."`
 	OccurredAt     string `header:"Occurred-At" maxLength:"64" doc:"When the fact happened in the world (RFC 3339), if earlier than now, e.g. a call logged afterwards. Default: now."`
 	SourceApp      string `header:"Source-App" maxLength:"100" doc:"The app sending the command, recorded on the events (default: api)."`
 }

@@ -97,9 +97,15 @@ func TestErrors(t *testing.T) {
 		if p := expect(t, res, http.StatusPreconditionFailed); *p.CurrentVersion != 2 {
 			t.Errorf("current version %d, want 2", *p.CurrentVersion)
 		}
-		// * means "exists".
+		// * means "exists": on a record that does not, 404 like without it.
 		res = b.post(auth.Sales, "/v1/customers/"+uuid.NewString()+"/segment", map[string]any{"segment": "smb"}, "If-Match", "*")
-		expect(t, res, http.StatusPreconditionFailed)
+		if p := expect(t, res, http.StatusNotFound); p.Code != "customer_not_found" {
+			t.Errorf("If-Match * on a missing customer: code %q, want customer_not_found", p.Code)
+		}
+		ok = b.mustPost(auth.Sales, path, map[string]any{"segment": "enterprise"}, "If-Match", "*")
+		if ok.Version != 3 {
+			t.Errorf("If-Match * on an existing customer: version %d, want 3", ok.Version)
+		}
 	})
 
 	t.Run("413", func(t *testing.T) {

@@ -32,9 +32,11 @@ func (r *queryRoutes) registerAnalytics() {
 	tags := []string{"Analytics"}
 	Register(r.s.api, huma.Operation{
 		OperationID: "getDailyEvents", Method: http.MethodGet, Path: "/v1/analytics/daily-events", Tags: tags,
-		Summary:     "Events per day and type",
-		Description: "How many events of each type occurred per UTC day in the period.",
-		Errors:      []int{http.StatusUnprocessableEntity, http.StatusGatewayTimeout},
+		Summary: "Events per day and type",
+		Description: "How many events of each type occurred per UTC day, for every day the period touches: from the day " +
+			"containing from to the day containing to (included unless to is its midnight). The default period, the 30 days up " +
+			"to now, so ends with today so far.",
+		Errors: []int{http.StatusUnprocessableEntity, http.StatusGatewayTimeout},
 	}, AnalyticsReaders, func(ctx context.Context, in *dailyEventsInput) (*dailyEventsOutput, error) {
 		if err := r.consistent(ctx, in.Consistency, analyticsModels); err != nil {
 			return nil, err

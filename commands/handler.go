@@ -275,6 +275,11 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 			if recheck() {
 				continue
 			}
+			if meta.Expected.IsStreamExists() && st.version == 0 {
+				// "It exists" (If-Match: *) about a record that does not:
+				// the record is missing, not the caller's precondition stale.
+				return res, domain.NotFound(h.category)
+			}
 			return res, &PreconditionError{StreamID: streamID, Expected: meta.Expected, Actual: st.version}
 		}
 		c := cmd

@@ -17,16 +17,24 @@ type DailyCount struct {
 	Events   int64  `json:"events"`
 }
 
-// DailyEvents returns the events per day and type in a period (whole UTC
-// days from From's to To's, To excluded), optionally of some types only.
+// DailyEvents returns the events per day and type in a period, optionally
+// of some types only. The days are the whole UTC days the period touches:
+// from the day containing From to the day containing To, the latter
+// included unless To is its midnight (the period ends before it starts).
+// So the default period, ending now, includes today (so far).
 func (q *Queries) DailyEvents(ctx context.Context, p Period, types []string) ([]DailyCount, error) {
 	out := []DailyCount{}
 	if err := p.check(); err != nil {
 		return out, err
 	}
+	to := p.To.UTC()
+	end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC) // first day not reported
+	if to.After(end) {
+		end = end.AddDate(0, 0, 1)
+	}
 	rows, err := q.db.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), event_type, category, events FROM rm_analytics_daily_events
 		WHERE day >= $1::date AND day < $2::date AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
-		ORDER BY day, event_type`, p.From.UTC().Format(time.DateOnly), p.To.UTC().Format(time.DateOnly), nonNil(types))
+		ORDER BY day, event_type`, p.From.UTC().Format(time.DateOnly), end.Format(time.DateOnly), nonNil(types))
 	if err != nil {
 		return out, fmt.Errorf("queries: daily events: %w", err)
 	}

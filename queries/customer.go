@@ -70,14 +70,19 @@ type Order struct {
 
 // OpenCase is an open service case.
 type OpenCase struct {
-	CaseID   uuid.UUID  `json:"case_id"`
-	Queue    string     `json:"queue"`
-	Priority string     `json:"priority"`
-	Status   string     `json:"status"`
-	Subject  string     `json:"subject"`
-	OpenedAt time.Time  `json:"opened_at"`
+	CaseID   uuid.UUID `json:"case_id"`
+	Queue    string    `json:"queue"`
+	Priority string    `json:"priority"`
+	Status   string    `json:"status"`
+	Subject  string    `json:"subject"`
+	OpenedAt time.Time `json:"opened_at"`
+	// SLAPolicy is the case's SLA policy; "none" for a case opened without
+	// one: it has no deadlines and is never overdue.
+	SLAPolicy string `json:"sla_policy"`
+	// NextDue is the next pending SLA deadline; none without SLA or while
+	// waiting on the customer (the clocks are stopped).
 	NextDue  *time.Time `json:"next_due,omitempty"`
-	Breached bool       `json:"breached"`
+	Breached bool       `json:"breached"` // a deadline missed (recorded, or passed now)
 }
 
 // OpenComplaint is a complaint not closed.
@@ -169,15 +174,15 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 		return out, fmt.Errorf("queries: orders: %w", err)
 	}
 
-	rows, err = q.db.Query(ctx, `SELECT case_id, queue, priority, status, subject, opened_at, next_due,
-		first_response_breached OR resolution_breached OR (status = 'open' AND next_due < $2)
+	rows, err = q.db.Query(ctx, `SELECT case_id, queue, priority, status, subject, opened_at, COALESCE(sla_policy, 'none'), next_due,
+		first_response_breached OR resolution_breached OR COALESCE(status = 'open' AND next_due < $2, false)
 		FROM rm_service_cases WHERE customer_id = $1 AND status IN ('open', 'waiting_on_customer')
 		ORDER BY opened_at, case_id`, id, now)
 	if err != nil {
 		return out, fmt.Errorf("queries: open cases: %w", err)
 	}
 	var oc OpenCase
-	if _, err := pgx.ForEachRow(rows, []any{&oc.CaseID, &oc.Queue, &oc.Priority, &oc.Status, &oc.Subject, &oc.OpenedAt, &oc.NextDue,
+	if _, err := pgx.ForEachRow(rows, []any{&oc.CaseID, &oc.Queue, &oc.Priority, &oc.Status, &oc.Subject, &oc.OpenedAt, &oc.SLAPolicy, &oc.NextDue,
 		&oc.Breached}, func() error {
 		out.OpenCases = append(out.OpenCases, oc)
 		return nil

@@ -24,11 +24,18 @@ var now = time.Date(2026, 2, 4, 12, 0, 0, 0, time.UTC)
 
 func setup(t *testing.T) *queries.Queries {
 	t.Helper()
+	return setupWith(t, projectiontest.Fixture)
+}
+
+// setupWith runs scenario from projectiontest.FixtureStart and returns
+// queries over its read models, at now.
+func setupWith(t *testing.T, scenario func(*projectiontest.Scenario)) *queries.Queries {
+	t.Helper()
 	db := pgtest.New(t)
 	store := memory.New(memory.WithClock(func() time.Time { return projectiontest.FixtureStart }))
 	t.Cleanup(store.Close)
 	s := projectiontest.NewScenario(t, store, projectiontest.FixtureStart)
-	projectiontest.Fixture(s)
+	scenario(s)
 	rt, err := projections.New(context.Background(), projections.Config{Pool: db.Pool, Store: store,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 20 * time.Millisecond}, readmodels.All()...)
 	if err != nil {

@@ -11,17 +11,22 @@ import (
 
 // QueueCase is one open case of a queue.
 type QueueCase struct {
-	CaseID          uuid.UUID  `json:"case_id"`
-	CustomerID      uuid.UUID  `json:"customer_id"`
-	CustomerName    string     `json:"customer_name,omitempty"`
-	Queue           string     `json:"queue"`
-	Priority        string     `json:"priority"`
-	Status          string     `json:"status"` // open or waiting_on_customer
-	Subject         string     `json:"subject"`
-	AgentID         string     `json:"agent_id,omitempty"`
-	EscalationLevel int        `json:"escalation_level"`
-	OpenedAt        time.Time  `json:"opened_at"`
-	NextDue         *time.Time `json:"next_due,omitempty"` // the next pending SLA deadline
+	CaseID          uuid.UUID `json:"case_id"`
+	CustomerID      uuid.UUID `json:"customer_id"`
+	CustomerName    string    `json:"customer_name,omitempty"`
+	Queue           string    `json:"queue"`
+	Priority        string    `json:"priority"`
+	Status          string    `json:"status"` // open or waiting_on_customer
+	Subject         string    `json:"subject"`
+	AgentID         string    `json:"agent_id,omitempty"`
+	EscalationLevel int       `json:"escalation_level"`
+	OpenedAt        time.Time `json:"opened_at"`
+	// SLAPolicy is the case's SLA policy; "none" for a case opened without
+	// one: it has no deadlines and is never overdue.
+	SLAPolicy string `json:"sla_policy"`
+	// NextDue is the next pending SLA deadline; none without SLA or while
+	// waiting on the customer (the clocks are stopped).
+	NextDue         *time.Time `json:"next_due,omitempty"`
 	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
 	WaitingSince    *time.Time `json:"waiting_since,omitempty"`
 	// BreachRecorded: a deadline was missed (recorded by the SLA watcher or
@@ -69,7 +74,7 @@ func (q *Queries) QueueCases(ctx context.Context, f QueueFilter) (Page[QueueCase
 	now := q.now()
 	rows, err := q.db.Query(ctx, `
 		SELECT c.case_id, c.customer_id, COALESCE(p.display_name, ''), c.queue, c.priority, c.status, c.subject,
-			COALESCE(c.agent_id, ''), c.escalation_level, c.opened_at, c.next_due, c.first_response_at, c.waiting_since,
+			COALESCE(c.agent_id, ''), c.escalation_level, c.opened_at, COALESCE(c.sla_policy, 'none'), c.next_due, c.first_response_at, c.waiting_since,
 			c.first_response_breached OR c.resolution_breached,
 			(c.status = 'open' AND c.next_due IS NOT NULL AND c.next_due < $5),
 			extract(epoch FROM $5 - c.opened_at)::float8 / 3600
@@ -86,7 +91,7 @@ func (q *Queries) QueueCases(ctx context.Context, f QueueFilter) (Page[QueueCase
 	}
 	var c QueueCase
 	if _, err := pgx.ForEachRow(rows, []any{&c.CaseID, &c.CustomerID, &c.CustomerName, &c.Queue, &c.Priority, &c.Status, &c.Subject,
-		&c.AgentID, &c.EscalationLevel, &c.OpenedAt, &c.NextDue, &c.FirstResponseAt, &c.WaitingSince, &c.BreachRecorded, &c.Overdue,
+		&c.AgentID, &c.EscalationLevel, &c.OpenedAt, &c.SLAPolicy, &c.NextDue, &c.FirstResponseAt, &c.WaitingSince, &c.BreachRecorded, &c.Overdue,
 		&c.AgeHours}, func() error {
 		if len(page.Items) == n {
 			last := page.Items[n-1]
@@ -114,7 +119,8 @@ type QueueLoad struct {
 	Open       int64     `json:"open"`    // open or waiting on the customer
 	Waiting    int64     `json:"waiting"` // waiting on the customer (clocks stopped)
 	Unassigned int64     `json:"unassigned"`
-	Breached   int64     `json:"breached"` // breach recorded or overdue now
+	Breached   int64     `json:"breached"`    // breach recorded or overdue now
+	WithoutSLA int64     `json:"without_sla"` // opened without SLA: no deadlines, never breached
 	OldestAt   time.Time `json:"oldest_opened_at"`
 }
 
@@ -153,17 +159,18 @@ type QueueOverview struct {
 func (q *Queries) Queues(ctx context.Context) (QueueOverview, error) {
 	now := q.now()
 	out := QueueOverview{AsOf: now, Queues: []QueueLoad{}, Backlog: []BacklogAge{}, Agents: []AgentLoad{}}
-	const breached = `(first_response_breached OR resolution_breached OR (status = 'open' AND next_due < $1))`
+	const breached = `(first_response_breached OR resolution_breached OR COALESCE(status = 'open' AND next_due < $1, false))`
 	rows, err := q.db.Query(ctx, `
 		SELECT queue, priority, count(*), count(*) FILTER (WHERE status = 'waiting_on_customer'),
-			count(*) FILTER (WHERE agent_id IS NULL), count(*) FILTER (WHERE `+breached+`), min(opened_at)
+			count(*) FILTER (WHERE agent_id IS NULL), count(*) FILTER (WHERE `+breached+`), count(*) FILTER (WHERE sla_policy IS NULL),
+			min(opened_at)
 		FROM rm_service_cases WHERE status IN ('open', 'waiting_on_customer')
 		GROUP BY 1, 2 ORDER BY 1, 2`, now)
 	if err != nil {
 		return out, fmt.Errorf("queries: queues: %w", err)
 	}
 	var l QueueLoad
-	if _, err := pgx.ForEachRow(rows, []any{&l.Queue, &l.Priority, &l.Open, &l.Waiting, &l.Unassigned, &l.Breached, &l.OldestAt}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&l.Queue, &l.Priority, &l.Open, &l.Waiting, &l.Unassigned, &l.Breached, &l.WithoutSLA, &l.OldestAt}, func() error {
 		out.Queues = append(out.Queues, l)
 		return nil
 	}); err != nil {

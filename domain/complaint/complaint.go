@@ -9,8 +9,11 @@
 //
 // Assessment (severity, urgency), investigation (root cause), escalation and
 // the raising of nonconformities are recorded along the way without changing
-// the status. A response may come before the acknowledgement (a complaint
-// settled on the phone), but a complaint is closed only when it is both
+// the status. No complaint is answered or closed without an acknowledgement
+// (ISO 10002 7.3): a response to a complaint not yet acknowledged (one
+// settled on the phone) records the acknowledgement first, at the same
+// moment, on time or late against its deadline (ComplaintAcknowledged, then
+// ComplaintResponded); a complaint is closed only when it is both
 // acknowledged (ErrNotAcknowledged) and answered (ErrNotResponded), and the
 // closure records whether the customer was satisfied. Reopening asks for a
 // new response before the next closure.

@@ -257,7 +257,24 @@ func TestRespond(t *testing.T) {
 		}
 	})
 	t.Run("BeforeAcknowledgement", func(t *testing.T) {
-		given(t, received).At(responded.RespondedAt).When(cmd).Then(responded)
+		// Answering acknowledges: never responded (nor closed) without an
+		// acknowledgement on record, here a late one.
+		st := given(t, received).At(responded.RespondedAt).When(cmd).Then(
+			complaint.ComplaintAcknowledged{ComplaintID: complaintID, AcknowledgedAt: responded.RespondedAt, Due: received.AcknowledgementDue, OnTime: false},
+			responded)
+		if !st.Acknowledged() || st.Status() != complaint.StatusResponded {
+			t.Errorf("acknowledged %v, status %s", st.Acknowledged(), st.Status())
+		}
+		given(t, received).At(received.ReceivedAt.Add(time.Hour)).When(cmd).Then(
+			complaint.ComplaintAcknowledged{ComplaintID: complaintID, AcknowledgedAt: received.ReceivedAt.Add(time.Hour), Due: received.AcknowledgementDue, OnTime: true},
+			complaint.ComplaintResponded{ComplaintID: complaintID, Outcome: cmd.Outcome, Decision: cmd.Decision, RemedyOffered: cmd.RemedyOffered,
+				RespondedAt: received.ReceivedAt.Add(time.Hour)})
+		// Then it can be closed.
+		yes := true
+		given(t, received, complaint.ComplaintAcknowledged{ComplaintID: complaintID, AcknowledgedAt: responded.RespondedAt, Due: received.AcknowledgementDue},
+			responded).When(complaint.CloseComplaint{ComplaintID: complaintID, CustomerSatisfied: &yes}).Then(
+			complaint.ComplaintClosed{ComplaintID: complaintID, Reference: received.Reference, CustomerSatisfied: true,
+				ReceivedAt: received.ReceivedAt, ClosedAt: domaintest.Now})
 	})
 	t.Run("SameIsNoOp", func(t *testing.T) {
 		given(t, received, acknowledged, responded).When(cmd).Then()

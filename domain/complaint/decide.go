@@ -77,7 +77,12 @@ func (s *State) acknowledge(now time.Time) ([]domain.Event, error) {
 		return nil, nil
 	}
 	// A closed complaint is always acknowledged: no state check needed.
-	return []domain.Event{ComplaintAcknowledged{ComplaintID: s.id, AcknowledgedAt: now, Due: s.ackDue, OnTime: !now.After(s.ackDue)}}, nil
+	return []domain.Event{s.acknowledgement(now)}, nil
+}
+
+// acknowledgement is the ComplaintAcknowledged of an acknowledgement at now.
+func (s *State) acknowledgement(now time.Time) ComplaintAcknowledged {
+	return ComplaintAcknowledged{ComplaintID: s.id, AcknowledgedAt: now, Due: s.ackDue, OnTime: !now.After(s.ackDue)}
 }
 
 func (s *State) flagOverdue(now time.Time) ([]domain.Event, error) {
@@ -143,8 +148,15 @@ func (s *State) respond(c RespondToComplaint, now time.Time) ([]domain.Event, er
 	if s.closed {
 		return nil, ErrClosed
 	}
-	return []domain.Event{ComplaintResponded{ComplaintID: s.id, Outcome: c.Outcome, Decision: c.Decision,
-		RemedyOffered: c.RemedyOffered, RespondedAt: now}}, nil
+	var events []domain.Event
+	if !s.Acknowledged() {
+		// Telling the customer the decision tells them the complaint was
+		// handled: it is recorded as the acknowledgement (ISO 10002 7.3),
+		// late or on time, so no complaint is answered or closed without one.
+		events = append(events, s.acknowledgement(now))
+	}
+	return append(events, ComplaintResponded{ComplaintID: s.id, Outcome: c.Outcome, Decision: c.Decision,
+		RemedyOffered: c.RemedyOffered, RespondedAt: now}), nil
 }
 
 func (s *State) close(c CloseComplaint, now time.Time) ([]domain.Event, error) {

@@ -28,7 +28,10 @@ type Projection struct{}
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 1 }
+
+// Version 2: next_due is NULL while waiting on the customer; a first
+// response no longer sets agent_id (only CaseAssigned does).
+func (Projection) Version() int { return 2 }
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -68,9 +71,11 @@ CREATE TABLE rm_service_cases (
 	first_response_breached boolean NOT NULL DEFAULT false,
 	resolution_breached     boolean NOT NULL DEFAULT false,
 	updated_at              timestamptz NOT NULL,
-	-- The next pending SLA deadline of an active case (NULL: none pending).
+	-- The next pending SLA deadline of an open case. NULL: none pending, or
+	-- the case is waiting on the customer (its clocks are stopped; the
+	-- deadlines move by the pause when it resumes).
 	next_due timestamptz GENERATED ALWAYS AS (
-		CASE WHEN status IN ('open', 'waiting_on_customer') THEN
+		CASE WHEN status = 'open' THEN
 			CASE WHEN first_response_at IS NULL THEN LEAST(first_response_due, resolution_due) ELSE resolution_due END
 		END) STORED
 );
@@ -108,8 +113,8 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 		case servicecase.CaseFirstResponseGiven:
 			b.QueueOne(e, `UPDATE rm_service_cases SET first_response_at = COALESCE(first_response_at, $2),
 				first_response_met = COALESCE(first_response_met, $3), first_response_breached = first_response_breached OR NOT $3,
-				agent_id = COALESCE(agent_id, $4), updated_at = $2 WHERE case_id = $1`,
-				d.CaseID, d.RespondedAt, d.Met, projections.Text(d.AgentID))
+				updated_at = $2 WHERE case_id = $1`,
+				d.CaseID, d.RespondedAt, d.Met)
 		case servicecase.CaseWaitingOnCustomer:
 			b.QueueOne(e, `UPDATE rm_service_cases SET status = 'waiting_on_customer', waiting_since = $2, updated_at = $2 WHERE case_id = $1`,
 				d.CaseID, d.PausedAt)

@@ -149,13 +149,14 @@ func registerCommand(s *Server, tags []string, spec commands.Spec, r commands.Ro
 		schema.Properties[idField.json] = &d
 	}
 	schema.Description = fmt.Sprintf("The %s command.", typ)
+	setEnums(schema, t)
 	schema.PrecomputeMessages()
 	name := strings.ToUpper(r.OperationID[:1]) + r.OperationID[1:] + "Request"
 	if _, dup := registry.Map()[name]; dup {
 		panic(fmt.Sprintf("api: %s: schema %s registered twice (duplicate operation ID?)", r.OperationID, name))
 	}
 	registry.Map()[name] = schema
-	ref := &huma.Schema{Ref: "#/components/schemas/" + name}
+	ref := &huma.Schema{Ref: schemaPrefix + name}
 
 	status := http.StatusOK
 	if r.Creates {

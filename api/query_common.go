@@ -75,6 +75,7 @@ func RegisterQueries(s *Server, opts QueryOptions) error {
 	r.registerQuality()
 	r.registerCustomer()
 	r.registerAnalytics()
+	setRegistryEnums(s.api.OpenAPI().Components.Schemas, schemaPrefix)
 	return nil
 }
 

@@ -145,6 +145,7 @@ func New(opts Options) (*Server, error) {
 
 	s.registerStreams()
 	s.registerCommands()
+	setRegistryEnums(s.api.OpenAPI().Components.Schemas, schemaPrefix)
 	return s, nil
 }
 
@@ -152,7 +153,7 @@ func New(opts Options) (*Server, error) {
 // transformer, with a bearer security scheme, UUIDs as format "uuid" and
 // package-qualified schema names.
 func humaConfig(version string) huma.Config {
-	registry := huma.NewMapRegistry("#/components/schemas/", schemaNamer)
+	registry := huma.NewMapRegistry(schemaPrefix, schemaNamer)
 	registry.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidSchema]())
 	cfg := huma.DefaultConfig("evcrm API", version)
 	cfg.CreateHooks = nil

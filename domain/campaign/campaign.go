@@ -77,14 +77,14 @@ const (
 	ChannelOther  Channel = "other"
 )
 
-// Valid reports whether c is one of the channels above.
-func (c Channel) Valid() bool {
-	switch c {
-	case ChannelEmail, ChannelSMS, ChannelPhone, ChannelPost, ChannelSocial, ChannelEvent, ChannelWeb, ChannelOther:
-		return true
-	}
-	return false
-}
+// Channels lists every channel, in order.
+var Channels = domain.NewEnum("channel", ChannelEmail, ChannelSMS, ChannelPhone, ChannelPost, ChannelSocial, ChannelEvent, ChannelWeb, ChannelOther)
+
+// Valid reports whether c is one of Channels.
+func (c Channel) Valid() bool { return Channels.Has(c) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Channel) EnumValues() []string { return Channels.Strings() }
 
 // ResponseKind is what a recipient did.
 type ResponseKind string
@@ -97,14 +97,14 @@ const (
 	ResponseOptedOut ResponseKind = "opted_out"
 )
 
-// Valid reports whether k is one of the kinds above.
-func (k ResponseKind) Valid() bool {
-	switch k {
-	case ResponseSent, ResponseOpened, ResponseClicked, ResponseReplied, ResponseOptedOut:
-		return true
-	}
-	return false
-}
+// ResponseKinds lists every response kind, in order.
+var ResponseKinds = domain.NewEnum("response kind", ResponseSent, ResponseOpened, ResponseClicked, ResponseReplied, ResponseOptedOut)
+
+// Valid reports whether k is one of ResponseKinds.
+func (k ResponseKind) Valid() bool { return ResponseKinds.Has(k) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (ResponseKind) EnumValues() []string { return ResponseKinds.Strings() }
 
 // Events. Each carries the campaign's ID and At, the decision time.
 
@@ -335,7 +335,7 @@ func (s *State) plan(c PlanCampaign, now time.Time) ([]domain.Event, error) {
 	var v domain.Validator
 	v.Require("campaign_id", c.CampaignID != uuid.Nil, "is required")
 	text.Line(&v, "name", e.Name, true, text.MaxName)
-	v.Require("channel", e.Channel.Valid(), "must be email, sms, phone, post, social, event, web or other")
+	Channels.Check(&v, "channel", e.Channel)
 	v.Merge("budget", e.Budget.Validate(false))
 	v.Require("planned_end", e.PlannedStart.IsZero() || e.PlannedEnd.IsZero() || !e.PlannedEnd.Before(e.PlannedStart),
 		"must not be before planned_start")
@@ -386,7 +386,7 @@ func (s *State) recordResponse(c RecordCampaignResponse, now time.Time) ([]domai
 		Kind: c.Kind, OccurredAt: c.OccurredAt.UTC(), ExternalRef: strings.TrimSpace(c.ExternalRef), At: now}
 	var v domain.Validator
 	v.Require("lead_id", e.LeadID != uuid.Nil || e.CustomerID != uuid.Nil, "lead_id or customer_id is required")
-	v.Require("kind", e.Kind.Valid(), "must be sent, opened, clicked, replied or opted_out")
+	ResponseKinds.Check(&v, "kind", e.Kind)
 	switch {
 	case e.OccurredAt.IsZero():
 		v.Add("occurred_at", "is required")

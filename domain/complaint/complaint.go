@@ -66,6 +66,8 @@ func StreamID(id uuid.UUID) string { return Category + "-" + id.String() }
 // cases share the list of channels.
 type Channel = servicecase.Channel
 
+var checkChannel = servicecase.CheckChannel
+
 // Severity is the assessed seriousness of a complaint.
 type Severity string
 
@@ -76,14 +78,14 @@ const (
 	SeverityCritical Severity = "critical" // safety, legal or major financial impact
 )
 
-// Valid reports whether s is one of the severities above.
-func (s Severity) Valid() bool {
-	switch s {
-	case SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
-		return true
-	}
-	return false
-}
+// Severities lists every severity, in order.
+var Severities = domain.NewEnum("severity", SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical)
+
+// Valid reports whether s is one of Severities.
+func (s Severity) Valid() bool { return Severities.Has(s) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Severity) EnumValues() []string { return Severities.Strings() }
 
 // Urgency is how fast the complaint must be handled.
 type Urgency string
@@ -94,8 +96,14 @@ const (
 	UrgencyHigh   Urgency = "high"
 )
 
-// Valid reports whether u is one of the urgencies above.
-func (u Urgency) Valid() bool { return u == UrgencyLow || u == UrgencyNormal || u == UrgencyHigh }
+// Urgencies lists every urgency, in order.
+var Urgencies = domain.NewEnum("urgency", UrgencyLow, UrgencyNormal, UrgencyHigh)
+
+// Valid reports whether u is one of Urgencies.
+func (u Urgency) Valid() bool { return Urgencies.Has(u) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Urgency) EnumValues() []string { return Urgencies.Strings() }
 
 // Outcome is the organisation's decision on the complaint.
 type Outcome string
@@ -106,10 +114,14 @@ const (
 	OutcomeRejected        Outcome = "rejected"
 )
 
-// Valid reports whether o is one of the outcomes above.
-func (o Outcome) Valid() bool {
-	return o == OutcomeUpheld || o == OutcomePartiallyUpheld || o == OutcomeRejected
-}
+// Outcomes lists every outcome, in order.
+var Outcomes = domain.NewEnum("outcome", OutcomeUpheld, OutcomePartiallyUpheld, OutcomeRejected)
+
+// Valid reports whether o is one of Outcomes.
+func (o Outcome) Valid() bool { return Outcomes.Has(o) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Outcome) EnumValues() []string { return Outcomes.Strings() }
 
 // Status is where a complaint is in its life cycle.
 type Status string

@@ -57,10 +57,10 @@ func (s *State) receive(c ReceiveComplaint, now time.Time) ([]domain.Event, erro
 	_, _, refOK := ParseReference(c.Reference)
 	v.Require("reference", refOK, `must be a complaint reference "CMP-YYYY-NNNNNN"`)
 	v.Require("customer_id", c.CustomerID != uuid.Nil, "is required")
-	v.Require("channel", c.Channel.Valid(), "is not a known channel")
+	checkChannel(&v, "channel", c.Channel)
 	text.Block(&v, "description", c.Description, true, text.MaxSummary)
 	text.Block(&v, "remedy_sought", c.RemedySought, false, text.MaxReason)
-	v.Require("severity", c.Severity.Valid(), "must be one of low, medium, high, critical")
+	Severities.Check(&v, "severity", c.Severity)
 	v.Merge("acknowledge_within", c.AcknowledgeWithin.Validate())
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -100,8 +100,8 @@ func (s *State) flagOverdue(now time.Time) ([]domain.Event, error) {
 func (s *State) assess(c AssessComplaint, now time.Time) ([]domain.Event, error) {
 	c.Notes = strings.TrimSpace(c.Notes)
 	var v domain.Validator
-	v.Require("severity", c.Severity.Valid(), "must be one of low, medium, high, critical")
-	v.Require("urgency", c.Urgency.Valid(), "must be one of low, normal, high")
+	Severities.Check(&v, "severity", c.Severity)
+	Urgencies.Check(&v, "urgency", c.Urgency)
 	text.Block(&v, "notes", c.Notes, false, text.MaxReason)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func (s *State) investigate(c RecordInvestigation, now time.Time) ([]domain.Even
 func (s *State) respond(c RespondToComplaint, now time.Time) ([]domain.Event, error) {
 	c.Decision, c.RemedyOffered = strings.TrimSpace(c.Decision), strings.TrimSpace(c.RemedyOffered)
 	var v domain.Validator
-	v.Require("outcome", c.Outcome.Valid(), "must be one of upheld, partially_upheld, rejected")
+	Outcomes.Check(&v, "outcome", c.Outcome)
 	text.Block(&v, "decision", c.Decision, true, text.MaxSummary)
 	text.Block(&v, "remedy_offered", c.RemedyOffered, false, text.MaxReason)
 	if err := v.Err(); err != nil {

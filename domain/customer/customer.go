@@ -64,6 +64,15 @@ const (
 	KindPerson       Kind = "person"
 )
 
+// Kinds lists every customer kind, in order.
+var Kinds = domain.NewEnum("customer kind", KindOrganisation, KindPerson)
+
+// Valid reports whether k is one of Kinds.
+func (k Kind) Valid() bool { return Kinds.Has(k) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Kind) EnumValues() []string { return Kinds.Strings() }
+
 // Details are the descriptive data of a customer, replaced as a whole by
 // ChangeCustomerDetails.
 type Details struct {
@@ -89,7 +98,7 @@ func (d Details) normalise() Details {
 }
 
 func (d Details) validate(v *domain.Validator) {
-	v.Require("kind", d.Kind == KindOrganisation || d.Kind == KindPerson, "must be organisation or person")
+	Kinds.Check(v, "kind", d.Kind)
 	text.Line(v, "display_name", d.DisplayName, true, text.MaxName)
 	text.Line(v, "legal_name", d.LegalName, false, text.MaxName)
 	contactinfo.ValidateEmails(v, "emails", d.Emails)
@@ -161,14 +170,14 @@ const (
 	ChannelMessaging Channel = "messaging"
 )
 
-// Valid reports whether c is one of the channels above.
-func (c Channel) Valid() bool {
-	switch c {
-	case ChannelEmail, ChannelPhone, ChannelSMS, ChannelPost, ChannelMessaging:
-		return true
-	}
-	return false
-}
+// Channels lists every channel, in order.
+var Channels = domain.NewEnum("channel", ChannelEmail, ChannelPhone, ChannelSMS, ChannelPost, ChannelMessaging)
+
+// Valid reports whether c is one of Channels.
+func (c Channel) Valid() bool { return Channels.Has(c) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Channel) EnumValues() []string { return Channels.Strings() }
 
 // Consent is the latest consent decision of a data subject (the customer,
 // or one of its contact persons) for one purpose and channel.

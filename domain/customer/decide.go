@@ -157,7 +157,7 @@ func (s *State) changeSegment(c ChangeCustomerSegment, now time.Time) ([]domain.
 // validateConsent checks the parts shared by giving and withdrawing consent.
 func validateConsent(v *domain.Validator, purpose string, channel Channel, source string) {
 	text.Slug(v, "purpose", purpose, true)
-	v.Require("channel", channel.Valid(), "must be email, phone, sms, post or messaging")
+	Channels.Check(v, "channel", channel)
 	text.Line(v, "source", source, true, text.MaxName)
 }
 

@@ -39,14 +39,14 @@ const (
 	MethodOther    Method = "other"
 )
 
-// Valid reports whether m is one of the methods above.
-func (m Method) Valid() bool {
-	switch m {
-	case MethodSurvey, MethodEmail, MethodPhone, MethodWeb, MethodInPerson, MethodOther:
-		return true
-	}
-	return false
-}
+// Methods lists every method, in order.
+var Methods = domain.NewEnum("method", MethodSurvey, MethodEmail, MethodPhone, MethodWeb, MethodInPerson, MethodOther)
+
+// Valid reports whether m is one of Methods.
+func (m Method) Valid() bool { return Methods.Has(m) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Method) EnumValues() []string { return Methods.Strings() }
 
 // Score ranges.
 const (
@@ -235,7 +235,7 @@ func (s *State) submit(c SubmitFeedback, now time.Time) ([]domain.Event, error) 
 	var v domain.Validator
 	v.Require("feedback_id", c.FeedbackID != uuid.Nil, "is required")
 	v.Require("customer_id", c.CustomerID != uuid.Nil, "is required")
-	v.Require("method", c.Method.Valid(), "must be one of survey, email, phone, web, in_person, other")
+	Methods.Check(&v, "method", c.Method)
 	links := 0
 	for _, id := range []uuid.UUID{c.CaseID, c.OrderID, c.CampaignID} {
 		if id != uuid.Nil {

@@ -63,14 +63,14 @@ const (
 	ChannelLetter  Channel = "letter"
 )
 
-// Valid reports whether c is one of the channels above.
-func (c Channel) Valid() bool {
-	switch c {
-	case ChannelCall, ChannelEmail, ChannelMeeting, ChannelChat, ChannelVisit, ChannelLetter:
-		return true
-	}
-	return false
-}
+// Channels lists every channel, in order.
+var Channels = domain.NewEnum("channel", ChannelCall, ChannelEmail, ChannelMeeting, ChannelChat, ChannelVisit, ChannelLetter)
+
+// Valid reports whether c is one of Channels.
+func (c Channel) Valid() bool { return Channels.Has(c) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Channel) EnumValues() []string { return Channels.Strings() }
 
 // Direction says who started the communication.
 type Direction string
@@ -80,6 +80,15 @@ const (
 	Outbound Direction = "outbound" // we reached the customer
 )
 
+// Directions lists every direction, in order.
+var Directions = domain.NewEnum("direction", Inbound, Outbound)
+
+// Valid reports whether d is one of Directions.
+func (d Direction) Valid() bool { return Directions.Has(d) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Direction) EnumValues() []string { return Directions.Strings() }
+
 // ParticipantKind says who a participant is.
 type ParticipantKind string
 
@@ -88,6 +97,15 @@ const (
 	ParticipantContact  ParticipantKind = "contact"  // a contact person of the customer: ContactID
 	ParticipantExternal ParticipantKind = "external" // anyone else: Name and/or Address
 )
+
+// ParticipantKinds lists every participant kind, in order.
+var ParticipantKinds = domain.NewEnum("participant kind", ParticipantUser, ParticipantContact, ParticipantExternal)
+
+// Valid reports whether k is one of ParticipantKinds.
+func (k ParticipantKind) Valid() bool { return ParticipantKinds.Has(k) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (ParticipantKind) EnumValues() []string { return ParticipantKinds.Strings() }
 
 // Participant is someone who took part in an interaction besides the Actor.
 type Participant struct {
@@ -140,8 +158,8 @@ func (c Content) normalise() Content {
 
 func (c Content) validate(v *domain.Validator, now time.Time) {
 	v.Require("customer_id", c.CustomerID != uuid.Nil || c.LeadID != uuid.Nil, "customer_id or lead_id is required")
-	v.Require("channel", c.Channel.Valid(), "must be call, email, meeting, chat, visit or letter")
-	v.Require("direction", c.Direction == Inbound || c.Direction == Outbound, "must be inbound or outbound")
+	Channels.Check(v, "channel", c.Channel)
+	Directions.Check(v, "direction", c.Direction)
 	text.Line(v, "subject", c.Subject, true, MaxSubject)
 	text.Block(v, "summary", c.Summary, false, text.MaxSummary)
 	switch {
@@ -170,7 +188,7 @@ func (p Participant) validate(v *domain.Validator, prefix string) {
 	case ParticipantExternal:
 		v.Require(prefix+".name", p.Name != "" || p.Address != "", "name or address is required for an external participant")
 	default:
-		v.Add(prefix+".kind", "must be user, contact or external")
+		v.Add(prefix+".kind", ParticipantKinds.Refusal(p.Kind))
 	}
 	text.Line(v, prefix+".user_id", p.UserID, false, text.MaxName)
 	text.Line(v, prefix+".name", p.Name, false, text.MaxName)

@@ -53,10 +53,10 @@ func (s *State) raise(c RaiseNonconformity, now time.Time) ([]domain.Event, erro
 	c.SourceRef, c.Title, c.Description = strings.TrimSpace(c.SourceRef), strings.TrimSpace(c.Title), strings.TrimSpace(c.Description)
 	var v domain.Validator
 	v.Require("nonconformity_id", c.NonconformityID != uuid.Nil, "is required")
-	v.Require("source", c.Source.Valid(), "must be one of complaint, audit, internal")
+	Sources.Check(&v, "source", c.Source)
 	v.Require("source_id", c.Source != SourceComplaint || c.SourceID != uuid.Nil, "is required for a complaint (the complaint ID)")
 	text.Line(&v, "source_ref", c.SourceRef, c.Source == SourceAudit, text.MaxName)
-	v.Require("severity", c.Severity.Valid(), "must be one of minor, major, critical")
+	Severities.Check(&v, "severity", c.Severity)
 	text.Line(&v, "title", c.Title, true, text.MaxName)
 	text.Block(&v, "description", c.Description, true, text.MaxSummary)
 	if err := v.Err(); err != nil {

@@ -54,8 +54,14 @@ const (
 	SourceInternal  Source = "internal"  // found by staff, inspection, monitoring
 )
 
-// Valid reports whether s is one of the sources above.
-func (s Source) Valid() bool { return s == SourceComplaint || s == SourceAudit || s == SourceInternal }
+// Sources lists every source, in order.
+var Sources = domain.NewEnum("source", SourceComplaint, SourceAudit, SourceInternal)
+
+// Valid reports whether s is one of Sources.
+func (s Source) Valid() bool { return Sources.Has(s) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Source) EnumValues() []string { return Sources.Strings() }
 
 // Severity is how serious the nonconformity is.
 type Severity string
@@ -66,10 +72,14 @@ const (
 	SeverityCritical Severity = "critical"
 )
 
-// Valid reports whether s is one of the severities above.
-func (s Severity) Valid() bool {
-	return s == SeverityMinor || s == SeverityMajor || s == SeverityCritical
-}
+// Severities lists every severity, in order.
+var Severities = domain.NewEnum("severity", SeverityMinor, SeverityMajor, SeverityCritical)
+
+// Valid reports whether s is one of Severities.
+func (s Severity) Valid() bool { return Severities.Has(s) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Severity) EnumValues() []string { return Severities.Strings() }
 
 // Status is where a nonconformity is in its life cycle.
 type Status string

@@ -3,6 +3,7 @@ package opportunity
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/domain/text"
@@ -92,7 +93,11 @@ func (p Pipeline) checkTarget(v *domain.Validator, field, name string) {
 	case name == OutcomeWon || name == OutcomeLost:
 		v.Add(field, "won and lost are outcomes: use WinOpportunity or LoseOpportunity")
 	case p.Index(name) < 0:
-		v.Add(field, "is not a stage of pipeline "+strconv.Quote(p.Name))
+		names := make([]string, len(p.Stages))
+		for i, s := range p.Stages {
+			names[i] = s.Name
+		}
+		v.Add(field, strconv.Quote(name)+" is not a stage of pipeline "+strconv.Quote(p.Name)+" (allowed: "+strings.Join(names, ", ")+")")
 	}
 }
 

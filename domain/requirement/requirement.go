@@ -35,14 +35,14 @@ const (
 	KindStatutory    Kind = "statutory"    // statutory and regulatory (8.2.3.1 d)
 )
 
-// Valid reports whether k is one of the kinds above.
-func (k Kind) Valid() bool {
-	switch k {
-	case KindCustomer, KindDelivery, KindImplied, KindOrganisation, KindStatutory:
-		return true
-	}
-	return false
-}
+// Kinds lists every requirement kind, in order.
+var Kinds = domain.NewEnum("requirement kind", KindCustomer, KindDelivery, KindImplied, KindOrganisation, KindStatutory)
+
+// Valid reports whether k is one of Kinds.
+func (k Kind) Valid() bool { return Kinds.Has(k) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Kind) EnumValues() []string { return Kinds.Strings() }
 
 // Item is one requirement. Ref identifies it within the list ("R1",
 // "4.2"), so reviewers and later revisions can refer to it.
@@ -99,7 +99,7 @@ func ValidateItems(v *domain.Validator, prefix string, items []Item) {
 		seen[it.Ref] = true
 		v.Require(p+".description", it.Description != "", "is required")
 		v.Require(p+".description", utf8.RuneCountInString(it.Description) <= MaxTextLength, "is too long")
-		v.Require(p+".kind", it.Kind.Valid(), "must be customer, delivery, implied, organisation or statutory")
+		Kinds.Check(v, p+".kind", it.Kind)
 	}
 }
 
@@ -110,6 +110,15 @@ const (
 	Approved Result = "approved" // the organisation can meet the requirements as written
 	Rejected Result = "rejected" // it cannot yet: the open points say why
 )
+
+// Results lists every review result, in order.
+var Results = domain.NewEnum("review result", Approved, Rejected)
+
+// Valid reports whether r is one of Results.
+func (r Result) Valid() bool { return Results.Has(r) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Result) EnumValues() []string { return Results.Strings() }
 
 // Review is the retained result of reviewing one revision (8.2.3.2).
 type Review struct {
@@ -144,7 +153,7 @@ func ValidateReview(v *domain.Validator, revision int, reviewer string, result R
 	case Rejected:
 		v.Require("open_points", len(openPoints) > 0, "must say why the requirements are rejected")
 	default:
-		v.Add("result", "must be approved or rejected")
+		v.Add("result", Results.Refusal(result))
 	}
 	v.Require("open_points", len(openPoints) <= MaxOpenPoints, "too many open points")
 	for i, p := range openPoints {

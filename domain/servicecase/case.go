@@ -65,8 +65,13 @@ const (
 // Priorities lists the valid priorities, most urgent first.
 var Priorities = []Priority{P1, P2, P3, P4}
 
+var priorityEnum = domain.NewEnum("priority", Priorities...)
+
 // Valid reports whether p is one of Priorities.
-func (p Priority) Valid() bool { return p == P1 || p == P2 || p == P3 || p == P4 }
+func (p Priority) Valid() bool { return priorityEnum.Has(p) }
+
+// EnumValues lists the accepted values (the API schema's enum).
+func (Priority) EnumValues() []string { return priorityEnum.Strings() }
 
 // Channel is how the customer reached the organisation.
 type Channel string
@@ -87,15 +92,16 @@ const (
 // Channels lists the channels a new case may name.
 var Channels = []Channel{ChannelEmail, ChannelPhone, ChannelWeb, ChannelChat, ChannelSocial, ChannelInPerson, ChannelLetter}
 
+var channelEnum = domain.NewEnum("channel", Channels...)
+
 // Valid reports whether c is one of Channels.
-func (c Channel) Valid() bool {
-	for _, k := range Channels {
-		if c == k {
-			return true
-		}
-	}
-	return false
-}
+func (c Channel) Valid() bool { return channelEnum.Has(c) }
+
+// EnumValues lists the accepted values of a new case (the API schema's enum).
+func (Channel) EnumValues() []string { return channelEnum.Strings() }
+
+// CheckChannel records on v the refusal of c unless it is one of Channels.
+func CheckChannel(v *domain.Validator, field string, c Channel) { channelEnum.Check(v, field, c) }
 
 // Status is where a case is in its life cycle.
 type Status string

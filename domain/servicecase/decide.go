@@ -79,8 +79,8 @@ func (s *State) open(c OpenCase, now time.Time) ([]domain.Event, error) {
 	v.Require("case_id", c.CaseID != uuid.Nil, "is required")
 	v.Require("customer_id", c.CustomerID != uuid.Nil, "is required")
 	text.Slug(&v, "queue", c.Queue, true)
-	v.Require("priority", c.Priority.Valid(), "must be one of P1, P2, P3, P4")
-	v.Require("channel", c.Channel.Valid(), "must be one of "+channelList())
+	priorityEnum.Check(&v, "priority", c.Priority)
+	channelEnum.Check(&v, "channel", c.Channel)
 	text.Line(&v, "subject", c.Subject, true, text.MaxName)
 	text.Block(&v, "description", c.Description, false, text.MaxSummary)
 	if c.SLA != nil {
@@ -286,12 +286,4 @@ func (s *State) reopen(c ReopenCase, now time.Time) ([]domain.Event, error) {
 		e.ResolutionDue = cal.Add(due, cal.Between(s.resolvedAt, now))
 	}
 	return []domain.Event{e}, nil
-}
-
-func channelList() string {
-	names := make([]string, len(Channels))
-	for i, c := range Channels {
-		names[i] = string(c)
-	}
-	return strings.Join(names, ", ")
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evcrm/evcrm/internal/auth"
 	"github.com/google/uuid"
@@ -79,5 +80,29 @@ func TestEnumeratedFieldsAreDiscoverable(t *testing.T) {
 		if !strings.Contains(msgs, want) {
 			t.Errorf("refusal does not list %q:\n%s", want, msgs)
 		}
+	}
+}
+
+func TestPipelinesReadable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	withQueries(t, b, time.Second)
+	var got []struct {
+		Name    string `json:"name"`
+		Current bool   `json:"current"`
+		Stages  []struct {
+			Name        string `json:"name"`
+			Index       int    `json:"index"`
+			Probability int    `json:"probability"`
+		} `json:"stages"`
+	}
+	res := b.get(auth.Sales, "/v1/pipelines")
+	if res.status != http.StatusOK {
+		t.Fatalf("GET /v1/pipelines: %d %s", res.status, res.body)
+	}
+	res.json(t, &got)
+	if len(got) != 1 || got[0].Name != "default" || !got[0].Current || len(got[0].Stages) != 4 ||
+		got[0].Stages[0].Name != "qualification" || got[0].Stages[3].Probability != 75 || got[0].Stages[3].Index != 3 {
+		t.Fatalf("pipelines = %+v", got)
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/evcrm/evcrm/domain/opportunity"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type QueryOptions struct {
 	// MaxWait bounds how long a query waits for its read models to reach
 	// the position a client asked for (default 5s); then it fails with 504.
 	MaxWait time.Duration
+	// Pipeline is the sales pipeline new opportunities open in, as given
+	// to the command side (commands.Deps.Pipeline; zero: the default).
+	Pipeline opportunity.Pipeline
 }
 
 // Who may read which read models: analysts, auditors and admins read
@@ -65,6 +69,9 @@ type queryRoutes struct {
 func RegisterQueries(s *Server, opts QueryOptions) error {
 	if opts.Queries == nil {
 		return errors.New("api: queries are required")
+	}
+	if opts.Pipeline.IsZero() {
+		opts.Pipeline = opportunity.DefaultPipeline()
 	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 5 * time.Second

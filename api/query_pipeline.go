@@ -41,8 +41,28 @@ type pipelineMetricsInput struct {
 
 type pipelineMetricsOutput struct{ Body queries.PipelineMetrics }
 
+type pipelinesOutput struct{ Body []queries.Pipeline }
+
 func (r *queryRoutes) registerPipeline() {
 	tags := []string{"Sales pipeline"}
+	Register(r.s.api, huma.Operation{
+		OperationID: "listPipelines", Method: http.MethodGet, Path: "/v1/pipelines", Tags: tags,
+		Summary: "Sales pipelines, their stages and probabilities",
+		Description: "First the pipeline new opportunities open in (current: true): its stages are the values openOpportunity's and " +
+			"changeOpportunityStage's stage accept. Then every other pipeline opportunities were opened in, with the stages " +
+			"and probabilities they recorded (an opportunity keeps the pipeline it was opened in). Won and lost are outcomes, not stages.",
+		Errors: []int{http.StatusGatewayTimeout},
+	}, PipelineReaders, func(ctx context.Context, in *Consistency) (*pipelinesOutput, error) {
+		if err := r.consistent(ctx, *in, pipelineModels); err != nil {
+			return nil, err
+		}
+		cur := queries.Pipeline{Name: r.opts.Pipeline.Name, Stages: []queries.PipelineStage{}}
+		for i, s := range r.opts.Pipeline.Stages {
+			cur.Stages = append(cur.Stages, queries.PipelineStage{Name: s.Name, Index: i, Probability: s.Probability})
+		}
+		out, err := r.opts.Queries.Pipelines(ctx, cur)
+		return &pipelinesOutput{Body: out}, err
+	})
 	Register(r.s.api, huma.Operation{
 		OperationID: "getPipelineSummary", Method: http.MethodGet, Path: "/v1/pipeline/summary", Tags: tags,
 		Summary:     "Open pipeline by stage, and forecast",

@@ -387,3 +387,43 @@ func (q *Queries) PipelineMetrics(ctx context.Context, f PipelineFilter, p Perio
 	}
 	return out, nil
 }
+
+// PipelineStage is one stage of a pipeline.
+type PipelineStage struct {
+	Name        string `json:"name"`
+	Index       int    `json:"index" doc:"Position in the pipeline, 0 first"`
+	Probability int    `json:"probability" doc:"Percent chance that an opportunity at this stage is won: its weighted value is amount × probability ÷ 100"`
+}
+
+// Pipeline is a sales pipeline: its open stages in order. Won and lost are
+// outcomes, not stages.
+type Pipeline struct {
+	Name    string          `json:"name"`
+	Current bool            `json:"current" doc:"New opportunities open in this pipeline"`
+	Stages  []PipelineStage `json:"stages"`
+}
+
+// Pipelines returns current, the pipeline new opportunities open in, first,
+// then every other pipeline opportunities were opened in, by name, with
+// their stages as the opportunities recorded them.
+func (q *Queries) Pipelines(ctx context.Context, current Pipeline) ([]Pipeline, error) {
+	current.Current = true
+	out := []Pipeline{current}
+	rows, err := q.db.Query(ctx, `SELECT pipeline, stage, stage_index, probability FROM rm_pipeline_stages
+		WHERE pipeline <> $1 ORDER BY pipeline, stage_index, stage`, current.Name)
+	if err != nil {
+		return out, fmt.Errorf("queries: pipelines: %w", err)
+	}
+	var name string
+	var st PipelineStage
+	if _, err := pgx.ForEachRow(rows, []any{&name, &st.Name, &st.Index, &st.Probability}, func() error {
+		if out[len(out)-1].Name != name {
+			out = append(out, Pipeline{Name: name, Stages: []PipelineStage{}})
+		}
+		out[len(out)-1].Stages = append(out[len(out)-1].Stages, st)
+		return nil
+	}); err != nil {
+		return out, fmt.Errorf("queries: pipelines: %w", err)
+	}
+	return out, nil
+}

@@ -11,7 +11,7 @@ import (
 // acknowledging it.
 type ReceiveComplaint struct {
 	ComplaintID       uuid.UUID  `json:"complaint_id"`
-	Reference         string     `json:"reference"`
+	Reference         string     `json:"reference" doc:"The complaint's reference, CMP-YYYY-NNNNNN (e.g. CMP-2026-000123)."`
 	CustomerID        uuid.UUID  `json:"customer_id"`
 	Channel           Channel    `json:"channel"`
 	Description       string     `json:"description"`

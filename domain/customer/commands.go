@@ -7,7 +7,7 @@ type RegisterCustomer struct {
 	CustomerID uuid.UUID `json:"customer_id"`
 	Details
 	OwnerID string `json:"owner_id,omitempty"` // user principal; empty: unassigned
-	Segment string `json:"segment,omitempty"`  // a slug, e.g. "enterprise"
+	Segment string `json:"segment,omitempty" doc:"A slug: a lower-case letter, then lower-case letters, digits or underscores, at most 64 characters, e.g. enterprise."`
 }
 
 // ChangeCustomerDetails replaces the customer's details as a whole.
@@ -44,7 +44,7 @@ type AssignCustomerOwner struct {
 // ChangeCustomerSegment sets the segment; an empty Segment clears it.
 type ChangeCustomerSegment struct {
 	CustomerID uuid.UUID `json:"customer_id"`
-	Segment    string    `json:"segment"`
+	Segment    string    `json:"segment" doc:"A slug: a lower-case letter, then lower-case letters, digits or underscores, at most 64 characters, e.g. enterprise; empty clears it."`
 }
 
 // GiveConsent records a consent of the customer (ContactID zero) or of one

@@ -50,8 +50,8 @@ const (
 
 // Prospect is who a lead is about: a person, a company, or both.
 type Prospect struct {
-	ContactName string `json:"contact_name,omitempty"`
-	CompanyName string `json:"company_name,omitempty"`
+	ContactName string `json:"contact_name,omitempty" doc:"A lead needs a contact_name, a company_name or both."`
+	CompanyName string `json:"company_name,omitempty" doc:"A lead needs a contact_name, a company_name or both."`
 	Email       string `json:"email,omitempty"`
 	Phone       string `json:"phone,omitempty"`
 }

@@ -7,8 +7,8 @@ import "github.com/google/uuid"
 type RaiseNonconformity struct {
 	NonconformityID uuid.UUID `json:"nonconformity_id"`
 	Source          Source    `json:"source"`
-	SourceID        uuid.UUID `json:"source_id,omitzero"`
-	SourceRef       string    `json:"source_ref,omitempty"`
+	SourceID        uuid.UUID `json:"source_id,omitzero" doc:"Required when source is complaint: the complaint's ID (the complaint must exist)."`
+	SourceRef       string    `json:"source_ref,omitempty" doc:"Required when source is audit: the reference of the audit finding (e.g. IA-2026-03); optional otherwise."`
 	Severity        Severity  `json:"severity"`
 	Title           string    `json:"title"`
 	Description     string    `json:"description"`

@@ -18,7 +18,7 @@ type OpenOpportunity struct {
 	LeadID        uuid.UUID    `json:"lead_id,omitzero"`
 	Name          string       `json:"name"`
 	Pipeline      Pipeline     `json:"pipeline,omitzero"`
-	Stage         string       `json:"stage,omitempty"`
+	Stage         string       `json:"stage,omitempty" doc:"A stage of the organisation's pipeline (GET /v1/pipelines, the current one). Default: its first stage."`
 	Amount        domain.Money `json:"amount"`
 	ExpectedClose time.Time    `json:"expected_close,omitzero"`
 	OwnerID       string       `json:"owner_id,omitempty"`
@@ -28,7 +28,7 @@ type OpenOpportunity struct {
 // pipeline, forwards or backwards by any number of stages.
 type ChangeOpportunityStage struct {
 	OpportunityID uuid.UUID `json:"opportunity_id"`
-	Stage         string    `json:"stage"`
+	Stage         string    `json:"stage" doc:"A stage of the pipeline the opportunity was opened in (GET /v1/pipelines); won and lost are outcomes, not stages."`
 }
 
 // ChangeOpportunityAmount sets a new expected amount.

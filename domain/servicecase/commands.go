@@ -7,13 +7,13 @@ import "github.com/google/uuid"
 type OpenCase struct {
 	CaseID      uuid.UUID  `json:"case_id"`
 	CustomerID  uuid.UUID  `json:"customer_id"`
-	Queue       string     `json:"queue"`
+	Queue       string     `json:"queue" doc:"A slug: a lower-case letter, then lower-case letters, digits or underscores, at most 64 characters, e.g. support."`
 	Priority    Priority   `json:"priority"`
 	Channel     Channel    `json:"channel"`
 	Subject     string     `json:"subject"`
 	Description string     `json:"description,omitempty"`
 	OrderID     uuid.UUID  `json:"order_id,omitzero"` // the order the request is about, if any
-	SLA         *SLAPolicy `json:"sla,omitempty"`
+	SLA         *SLAPolicy `json:"sla,omitempty" doc:"The SLA the case is handled under (it needs a target for the case's priority). Omitted: the case has no SLA: no deadlines, never overdue or breached; queues show it as sla_policy none."`
 }
 
 // AssignCase assigns the case to an agent (or reassigns it), moving it to

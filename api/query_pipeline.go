@@ -77,9 +77,10 @@ func (r *queryRoutes) registerPipeline() {
 	})
 	Register(r.s.api, huma.Operation{
 		OperationID: "listOpportunities", Method: http.MethodGet, Path: "/v1/pipeline/opportunities", Tags: tags,
-		Summary:     "List opportunities",
-		Description: "Opportunities by expected close date (those without one last), with stage, amount, probability, owner and days in stage. Keyset-paginated: pass next as cursor.",
-		Errors:      []int{http.StatusUnprocessableEntity, http.StatusGatewayTimeout},
+		Summary: "List opportunities",
+		Description: "Opportunities by expected close date (those without one last), with stage, amount, probability, owner and days in stage. " +
+			"Only open opportunities unless status asks for won or lost ones (status defaults to open). Keyset-paginated: pass next as cursor.",
+		Errors: []int{http.StatusUnprocessableEntity, http.StatusGatewayTimeout},
 	}, PipelineReaders, func(ctx context.Context, in *opportunitiesInput) (*opportunitiesOutput, error) {
 		if err := r.consistent(ctx, in.Consistency, pipelineModels); err != nil {
 			return nil, err
@@ -99,7 +100,7 @@ func (r *queryRoutes) registerPipeline() {
 	Register(r.s.api, huma.Operation{
 		OperationID: "getPipelineMetrics", Method: http.MethodGet, Path: "/v1/pipeline/metrics", Tags: tags,
 		Summary:     "Win rate, stage conversion, time in stage, sales velocity",
-		Description: "For a period: win rate (won ÷ (won + lost) closed in the period), stage-to-stage conversion and mean/median time in stage (from the stage history), and sales velocity per currency (open × average deal × win rate ÷ average cycle days).",
+		Description: "For a period: win rate (won ÷ (won + lost) closed in the period), stage-to-stage conversion and mean/median time in stage (from the stage history), and sales velocity per currency (open × average deal × win rate ÷ average cycle days, from the exact averages, rounded at the end). Stage figures count opportunities, not visits (see each field).",
 		Errors:      []int{http.StatusUnprocessableEntity, http.StatusGatewayTimeout},
 	}, PipelineReaders, func(ctx context.Context, in *pipelineMetricsInput) (*pipelineMetricsOutput, error) {
 		if err := r.consistent(ctx, in.Consistency, pipelineModels); err != nil {

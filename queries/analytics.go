@@ -63,15 +63,15 @@ type CampaignFunnel struct {
 	Channel       string    `json:"channel"`
 	Status        string    `json:"status"`
 	Budget        Money     `json:"budget"`
-	Responses     int64     `json:"responses"`
-	Leads         int64     `json:"leads"`
-	Qualified     int64     `json:"qualified"` // qualified or converted
-	Disqualified  int64     `json:"disqualified"`
-	Converted     int64     `json:"converted"`
-	Opportunities int64     `json:"opportunities"`
-	Open          int64     `json:"open"`
-	Won           int64     `json:"won"`
-	Lost          int64     `json:"lost"`
+	Responses     int64     `json:"responses" doc:"Responses recorded for the campaign (sent, opened, clicked, replied, opted out)"`
+	Leads         int64     `json:"leads" doc:"Leads attributed to the campaign"`
+	Qualified     int64     `json:"qualified" doc:"Of the leads, those ever qualified (or converted), even if disqualified afterwards: how many reached the stage"`
+	Disqualified  int64     `json:"disqualified" doc:"Of the leads, those disqualified now (some of them may have been qualified before)"`
+	Converted     int64     `json:"converted" doc:"Of the leads, those converted into a customer and an opportunity"`
+	Opportunities int64     `json:"opportunities" doc:"Opportunities opened from the campaign's leads"`
+	Open          int64     `json:"open" doc:"Of the opportunities, those open now"`
+	Won           int64     `json:"won" doc:"Of the opportunities, those won"`
+	Lost          int64     `json:"lost" doc:"Of the opportunities, those lost"`
 	Revenue       []Revenue `json:"revenue"`
 	// LeadToWon = won ÷ leads, in percent.
 	LeadToWon *float64 `json:"lead_to_won_percent"`
@@ -87,7 +87,7 @@ func (q *Queries) Funnel(ctx context.Context, campaign uuid.UUID) ([]CampaignFun
 	}
 	rows, err := q.db.Query(ctx, `
 		WITH l AS (
-			SELECT campaign_id, count(*) AS leads, count(*) FILTER (WHERE status IN ('qualified', 'converted')) AS qualified,
+			SELECT campaign_id, count(*) AS leads, count(*) FILTER (WHERE qualified_at IS NOT NULL OR status IN ('qualified', 'converted')) AS qualified,
 				count(*) FILTER (WHERE status = 'disqualified') AS disqualified, count(*) FILTER (WHERE status = 'converted') AS converted
 			FROM rm_analytics_leads WHERE campaign_id IS NOT NULL GROUP BY campaign_id
 		), o AS (

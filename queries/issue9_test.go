@@ -5,7 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/campaign"
 	"github.com/evcrm/evcrm/domain/customer"
+	"github.com/evcrm/evcrm/domain/lead"
+	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/servicecase"
 	pt "github.com/evcrm/evcrm/projections/projectiontest"
 	"github.com/evcrm/evcrm/queries"
@@ -122,4 +126,59 @@ func TestDailyEventsIncludeTheDayOfTo(t *testing.T) {
 			t.Errorf("%s: %d rows for %s, want %d (%+v)", tc.name, n, day, tc.want, got)
 		}
 	}
+}
+
+// TestFunnelAndStageDefinitions: a lead qualified then disqualified still
+// counts as qualified (it reached the stage); an opportunity that visits a
+// stage twice counts once in entered, advanced and exits alike, with the
+// total of its visits as its time in the stage.
+func TestFunnelAndStageDefinitions(t *testing.T) {
+	t.Parallel()
+	camp, cust, opp := pt.ID("camp"), pt.ID("cust"), pt.ID("opp")
+	q := setupWith(t, func(s *pt.Scenario) {
+		pt.Do[campaign.State](s, campaign.Category, campaign.PlanCampaign{CampaignID: camp, Name: "Fair", Channel: campaign.ChannelEvent,
+			Budget: domain.Money{Amount: 100, Currency: "EUR"}})
+		for _, l := range []string{"l1", "l2", "l3"} {
+			pt.Do[lead.State](s, lead.Category, lead.CaptureLead{LeadID: pt.ID(l), Source: "campaign", CampaignID: camp,
+				Prospect: lead.Prospect{CompanyName: "Co " + l}})
+		}
+		pt.Do[lead.State](s, lead.Category, lead.QualifyLead{LeadID: pt.ID("l1"), Score: 50})
+		pt.Do[lead.State](s, lead.Category, lead.QualifyLead{LeadID: pt.ID("l2"), Score: 50})
+		pt.Do[lead.State](s, lead.Category, lead.DisqualifyLead{LeadID: pt.ID("l2"), Reason: "no budget"})
+		pt.Do[lead.State](s, lead.Category, lead.DisqualifyLead{LeadID: pt.ID("l3"), Reason: "spam"})
+
+		pt.Do[customer.State](s, customer.Category, customer.RegisterCustomer{CustomerID: cust,
+			Details: customer.Details{Kind: customer.KindOrganisation, DisplayName: "Co"}})
+		pt.Do[opportunity.State](s, opportunity.Category, opportunity.OpenOpportunity{OpportunityID: opp, CustomerID: cust,
+			Name: "Deal", Amount: domain.Money{Amount: 1000, Currency: "EUR"}})
+		stage := func(name string, after time.Duration) {
+			s.Advance(after)
+			pt.Do[opportunity.State](s, opportunity.Category, opportunity.ChangeOpportunityStage{OpportunityID: opp, Stage: name})
+		}
+		stage("needs_analysis", 2*time.Hour) // 2h in qualification
+		stage("qualification", 3*time.Hour)  // back
+		stage("proposal", 4*time.Hour)       // 4h more in qualification: 6h in all
+	})
+	ctx := context.Background()
+	funnel, err := q.Funnel(ctx, camp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(funnel) != 1 || funnel[0].Leads != 3 || funnel[0].Qualified != 2 || funnel[0].Disqualified != 2 {
+		t.Errorf("funnel = %+v, want 3 leads, 2 qualified (one later disqualified), 2 disqualified", funnel)
+	}
+	m, err := q.PipelineMetrics(ctx, queries.PipelineFilter{}, queries.Period{From: pt.FixtureStart.Add(-time.Hour), To: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range m.Stages {
+		if st.Stage != "qualification" {
+			continue
+		}
+		if st.Entered != 1 || st.Advanced != 1 || st.Exits != 1 || st.MeanHours == nil || *st.MeanHours != 6 {
+			t.Errorf("qualification = entered %d, advanced %d, exits %d, mean %v h; want 1, 1, 1, 6", st.Entered, st.Advanced, st.Exits, st.MeanHours)
+		}
+		return
+	}
+	t.Errorf("no qualification stage in %+v", m.Stages)
 }

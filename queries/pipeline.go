@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -265,32 +266,28 @@ type StageMetrics struct {
 	Pipeline string `json:"pipeline"`
 	Stage    string `json:"stage"`
 	Index    int    `json:"index"`
-	// Entered counts the opportunities that entered the stage in the period;
-	// Advanced those of them that later reached a further stage or were won.
-	Entered  int64    `json:"entered"`
-	Advanced int64    `json:"advanced"`
-	Rate     *float64 `json:"conversion_percent"`
-	// Exits counts the stays in the stage that ended (entered in the
-	// period); the hours are the mean and median stay.
-	Exits       int64    `json:"exits"`
-	MeanHours   *float64 `json:"mean_hours_in_stage"`
-	MedianHours *float64 `json:"median_hours_in_stage"`
+	// Every figure counts opportunities, never visits: an opportunity that
+	// enters a stage twice in the period counts once.
+	Entered     int64    `json:"entered" doc:"Opportunities that entered the stage in the period (each counted once, however often it came back)"`
+	Advanced    int64    `json:"advanced" doc:"Of those, the opportunities that afterwards reached a later stage of the pipeline or were won"`
+	Rate        *float64 `json:"conversion_percent" doc:"advanced ÷ entered × 100, to one decimal; null when none entered"`
+	Exits       int64    `json:"exits" doc:"Opportunities that left the stage (to another stage, won or lost) after entering it in the period, each counted once"`
+	MeanHours   *float64 `json:"mean_hours_in_stage" doc:"Mean, over the opportunities counted in exits, of the total hours each spent in the stage (all its visits that began in the period and ended); one decimal"`
+	MedianHours *float64 `json:"median_hours_in_stage" doc:"Median of the same per-opportunity hours; one decimal"`
 }
 
 // Velocity is the sales velocity of one currency.
 type Velocity struct {
-	Currency string `json:"currency"`
-	// Open opportunities now.
-	Open int64 `json:"open"`
-	// Won and Lost in the period; WinRate = won / (won + lost).
-	Won, Lost int64    `json:"-"`
-	WinRate   *float64 `json:"win_rate_percent"`
+	Currency string   `json:"currency"`
+	Open     int64    `json:"open" doc:"Opportunities open now, in this currency"`
+	Won      int64    `json:"-"` // won in the period
+	Lost     int64    `json:"-"` // lost in the period
+	WinRate  *float64 `json:"win_rate_percent" doc:"won ÷ (won + lost) × 100 over the opportunities closed in the period, to one decimal"`
 	// AvgDealMinor is the mean amount won in the period; AvgCycleDays the
-	// mean days from opening to winning.
-	AvgDealMinor *int64   `json:"avg_deal_minor"`
-	AvgCycleDays *float64 `json:"avg_cycle_days"`
-	// PerDayMinor = open × avg deal × win rate ÷ avg cycle days.
-	PerDayMinor *int64 `json:"velocity_per_day_minor"`
+	// mean days from opening to winning. Both are rounded for display only.
+	AvgDealMinor *int64   `json:"avg_deal_minor" doc:"Mean amount of the opportunities won in the period, rounded to the minor unit"`
+	AvgCycleDays *float64 `json:"avg_cycle_days" doc:"Mean days from opening to winning of the opportunities won in the period, to one decimal"`
+	PerDayMinor  *int64   `json:"velocity_per_day_minor" doc:"Sales velocity: open × mean amount won × (won ÷ (won + lost)) ÷ mean cycle days, computed from the exact means and rounded to the nearest minor unit at the end; null without a won opportunity in the period"`
 }
 
 // PipelineMetrics are the pipeline's performance figures over a period.
@@ -335,11 +332,14 @@ func (q *Queries) PipelineMetrics(ctx context.Context, f PipelineFilter, p Perio
 				count(*) FILTER (WHERE EXISTS (SELECT 1 FROM h l WHERE l.opportunity_id = e.opportunity_id AND l.seq >= e.first_seq
 					AND (l.exit_to = 'won' OR (l.seq > e.first_seq AND l.idx > e.idx)))) AS advanced
 			FROM entered e GROUP BY 1, 2, 3
+		), left_stage AS (
+			-- per opportunity: the total time of its ended visits that began in the period
+			SELECT opportunity_id, pipeline, stage, sum(extract(epoch FROM exited_at - entered_at)) / 3600 AS hours
+			FROM h WHERE exited_at IS NOT NULL AND entered_at >= $1 AND entered_at < $2 GROUP BY 1, 2, 3
 		), stay AS (
-			SELECT pipeline, stage, count(*) AS exits,
-				avg(extract(epoch FROM exited_at - entered_at) / 3600) AS mean_h,
-				percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM exited_at - entered_at) / 3600) AS median_h
-			FROM h WHERE exited_at IS NOT NULL AND entered_at >= $1 AND entered_at < $2 GROUP BY 1, 2
+			SELECT pipeline, stage, count(*) AS exits, avg(hours) AS mean_h,
+				percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS median_h
+			FROM left_stage GROUP BY 1, 2
 		)
 		SELECT c.pipeline, c.stage, c.idx, c.entered, c.advanced, COALESCE(s.exits, 0), s.mean_h::float8, s.median_h::float8
 		FROM conv c LEFT JOIN stay s ON s.pipeline = c.pipeline AND s.stage = c.stage
@@ -363,7 +363,7 @@ func (q *Queries) PipelineMetrics(ctx context.Context, f PipelineFilter, p Perio
 			count(*) FILTER (WHERE status = 'open'),
 			count(*) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2),
 			count(*) FILTER (WHERE status = 'lost' AND closed_at >= $1 AND closed_at < $2),
-			round(avg(amount_minor) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2))::bigint,
+			(avg(amount_minor) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2))::float8,
 			(avg(extract(epoch FROM closed_at - opened_at)) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2) / 86400)::float8
 		FROM rm_pipeline_opportunities
 		WHERE ($3 = '' OR pipeline = $3) AND ($4 = '' OR owner_id = $4)
@@ -372,11 +372,17 @@ func (q *Queries) PipelineMetrics(ctx context.Context, f PipelineFilter, p Perio
 		return out, fmt.Errorf("queries: sales velocity: %w", err)
 	}
 	var v Velocity
-	if _, err := pgx.ForEachRow(rows, []any{&v.Currency, &v.Open, &v.Won, &v.Lost, &v.AvgDealMinor, &v.AvgCycleDays}, func() error {
+	var avgDeal *float64
+	if _, err := pgx.ForEachRow(rows, []any{&v.Currency, &v.Open, &v.Won, &v.Lost, &avgDeal, &v.AvgCycleDays}, func() error {
 		v.WinRate = ratio(v.Won, v.Won+v.Lost)
-		v.PerDayMinor = nil
-		if v.AvgDealMinor != nil && v.AvgCycleDays != nil && *v.AvgCycleDays > 0 && v.Won+v.Lost > 0 {
-			perDay := int64(float64(v.Open) * float64(*v.AvgDealMinor) * (float64(v.Won) / float64(v.Won+v.Lost)) / *v.AvgCycleDays)
+		v.PerDayMinor, v.AvgDealMinor = nil, nil
+		if avgDeal != nil {
+			rounded := int64(math.Round(*avgDeal))
+			v.AvgDealMinor = &rounded
+		}
+		if avgDeal != nil && v.AvgCycleDays != nil && *v.AvgCycleDays > 0 && v.Won+v.Lost > 0 {
+			// From the exact means; rounded once, at the end.
+			perDay := int64(math.Round(float64(v.Open) * *avgDeal * (float64(v.Won) / float64(v.Won+v.Lost)) / *v.AvgCycleDays))
 			v.PerDayMinor = &perDay
 		}
 		v.AvgCycleDays = round1p(v.AvgCycleDays)

@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,16 +38,15 @@ type ComplaintKPIs struct {
 
 // Satisfaction is CSAT and NPS of one month and segment.
 type Satisfaction struct {
-	Month   string `json:"month"`   // 2026-01
-	Segment string `json:"segment"` // "" when the customer had none
-	// CSAT: share of answers 4 or 5 on the 1-5 scale.
-	CSATAnswers int64    `json:"csat_answers"`
-	CSAT        *float64 `json:"csat_percent"`
-	// NPS: % promoters (9-10) − % detractors (0-6), -100..100.
-	NPSAnswers int64    `json:"nps_answers"`
-	Promoters  int64    `json:"promoters"`
-	Detractors int64    `json:"detractors"`
-	NPS        *float64 `json:"nps"`
+	Month       string   `json:"month"`   // 2026-01
+	Segment     string   `json:"segment"` // "" when the customer had none
+	CSATAnswers int64    `json:"csat_answers" doc:"Feedback with a CSAT score (1-5), not withdrawn, submitted in the month"`
+	CSAT        *float64 `json:"csat_percent" doc:"Share of CSAT answers of 4 or 5, × 100, to one decimal; null without answers"`
+	CSATAverage *float64 `json:"csat_average" doc:"Mean CSAT score (1-5) of the answers, to two decimals; null without answers"`
+	NPSAnswers  int64    `json:"nps_answers" doc:"Feedback with an NPS score (0-10), not withdrawn, submitted in the month"`
+	Promoters   int64    `json:"promoters" doc:"NPS answers of 9 or 10"`
+	Detractors  int64    `json:"detractors" doc:"NPS answers of 0 to 6"`
+	NPS         *float64 `json:"nps" doc:"% promoters − % detractors (-100 to 100), from the exact shares, to one decimal; null without answers"`
 }
 
 // CorrectiveAction is one action of the nonconformity log.
@@ -165,7 +165,7 @@ func (q *Queries) QualityReport(ctx context.Context, p Period) (QualityReport, e
 
 	rows, err = q.db.Query(ctx, `
 		SELECT to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM'), COALESCE(segment, ''),
-			count(csat), count(*) FILTER (WHERE csat >= 4), count(nps), count(*) FILTER (WHERE nps >= 9), count(*) FILTER (WHERE nps <= 6)
+			count(csat), count(*) FILTER (WHERE csat >= 4), avg(csat)::float8, count(nps), count(*) FILTER (WHERE nps >= 9), count(*) FILTER (WHERE nps <= 6)
 		FROM rm_quality_feedback WHERE withdrawn_at IS NULL AND submitted_at >= $1 AND submitted_at < $2
 		GROUP BY 1, 2 ORDER BY 1, 2`, p.From, p.To)
 	if err != nil {
@@ -173,8 +173,14 @@ func (q *Queries) QualityReport(ctx context.Context, p Period) (QualityReport, e
 	}
 	var s Satisfaction
 	var satisfied int64
-	if _, err := pgx.ForEachRow(rows, []any{&s.Month, &s.Segment, &s.CSATAnswers, &satisfied, &s.NPSAnswers, &s.Promoters, &s.Detractors}, func() error {
+	var csatMean *float64
+	if _, err := pgx.ForEachRow(rows, []any{&s.Month, &s.Segment, &s.CSATAnswers, &satisfied, &csatMean, &s.NPSAnswers, &s.Promoters, &s.Detractors}, func() error {
 		s.CSAT = ratio(satisfied, s.CSATAnswers)
+		s.CSATAverage = nil
+		if csatMean != nil {
+			v := math.Round(*csatMean*100) / 100
+			s.CSATAverage = &v
+		}
 		s.NPS = nil
 		if s.NPSAnswers > 0 {
 			v := round1(float64(s.Promoters-s.Detractors) * 100 / float64(s.NPSAnswers))

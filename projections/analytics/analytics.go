@@ -41,7 +41,9 @@ type Projection struct {
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 1 }
+
+// Version 2: qualified_at (a lead ever qualified, for the funnel).
+func (Projection) Version() int { return 2 }
 
 func (p Projection) EventTypes() []string {
 	if p.Registry == nil {
@@ -86,6 +88,7 @@ CREATE TABLE rm_analytics_leads (
 	status         text NOT NULL,
 	score          integer,
 	captured_at    timestamptz NOT NULL,
+	qualified_at   timestamptz, -- first qualification (kept when later disqualified or converted)
 	converted_at   timestamptz,
 	opportunity_id uuid,
 	customer_id    uuid,
@@ -174,12 +177,14 @@ func queue(b *projections.Batch, e *projections.Event) {
 		b.Queue(e, `INSERT INTO rm_analytics_leads (lead_id, campaign_id, source, status, captured_at, updated_at)
 			VALUES ($1, $2, $3, 'new', $4, $4)`, d.LeadID, projections.UUID(d.CampaignID), d.Source, d.At)
 	case lead.LeadQualified:
-		b.QueueOne(e, `UPDATE rm_analytics_leads SET status = 'qualified', score = $2, updated_at = $3 WHERE lead_id = $1`,
+		b.QueueOne(e, `UPDATE rm_analytics_leads SET status = 'qualified', score = $2, qualified_at = COALESCE(qualified_at, $3),
+			updated_at = $3 WHERE lead_id = $1`,
 			d.LeadID, d.Score, d.At)
 	case lead.LeadDisqualified:
 		b.QueueOne(e, `UPDATE rm_analytics_leads SET status = 'disqualified', updated_at = $2 WHERE lead_id = $1`, d.LeadID, d.At)
 	case lead.LeadConverted:
 		b.QueueOne(e, `UPDATE rm_analytics_leads SET status = 'converted', converted_at = $2, opportunity_id = $3, customer_id = $4,
+			qualified_at = COALESCE(qualified_at, $2),
 			campaign_id = COALESCE(campaign_id, $5), updated_at = $2 WHERE lead_id = $1`,
 			d.LeadID, d.At, d.OpportunityID, d.CustomerID, projections.UUID(d.CampaignID))
 	case opportunity.OpportunityOpened:

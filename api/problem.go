@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/evcrm/evcrm/commands"
@@ -14,6 +17,7 @@ import (
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/auth"
 	"github.com/evcrm/evcrm/projections"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Problem is every error response: RFC 9457 problem details, with evcrm's
@@ -150,7 +154,30 @@ var (
 	errKeyReused   = errors.New("idempotency key was used for a different request")
 	errKeyInFlight = errors.New("a request with this idempotency key is still being handled")
 	errBadIfMatch  = errors.New(`If-Match must be a stream version ("3", 3) or *`)
+	// errUnavailable marks errors of a dependency that is down or
+	// unreachable (the database); see unavailable.
+	errUnavailable = errors.New("a service evcrm depends on is unavailable")
 )
+
+// retryAfterSeconds is the Retry-After of every 503.
+const retryAfterSeconds = "2"
+
+// unavailable reports whether err says that the database (or another
+// dependency) cannot be reached now, as opposed to refusing the request:
+// no connection, a dropped one, a server shutting down or starting up.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: shutdown, crash
+		// recovery, not yet accepting connections; 53300: too many connections.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		pgconn.SafeToRetry(err) || pgconn.Timeout(err)
+}
 
 // errorTable is THE mapping from errors to HTTP status: the first row whose
 // target matches (errors.Is) wins. Domain errors match by kind; a bare or
@@ -177,6 +204,7 @@ var errorTable = []struct {
 	{projections.ErrNotCaughtUp, http.StatusGatewayTimeout, "read_model_behind"},
 	{projections.ErrNotReady, http.StatusServiceUnavailable, "read_model_not_ready"},
 	{eventstore.ErrClosed, http.StatusServiceUnavailable, "unavailable"},
+	{errUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},
 	{context.Canceled, http.StatusServiceUnavailable, "canceled"},
 }
@@ -196,12 +224,10 @@ func ToProblem(ctx context.Context, err error) *Problem {
 		p.setCorrelation(ctx)
 		return p
 	}
-	status, code := http.StatusInternalServerError, "internal"
-	for _, row := range errorTable {
-		if errors.Is(err, row.target) {
-			status, code = row.status, row.code
-			break
-		}
+	status, code := statusOf(err)
+	if status == http.StatusInternalServerError && unavailable(err) {
+		err = fmt.Errorf("%w: %w", errUnavailable, err)
+		status, code = statusOf(err)
 	}
 	p = newProblem(status, err.Error())
 	p.Code = code
@@ -240,6 +266,7 @@ func ToProblem(ctx context.Context, err error) *Problem {
 		}
 	case http.StatusServiceUnavailable:
 		p.Detail = "the service cannot handle the request now; retry later"
+		p.headers = http.Header{"Retry-After": {retryAfterSeconds}}
 	}
 	if status < 500 && (errors.Is(err, errKeyReused) || errors.Is(err, errKeyInFlight) || errors.Is(err, errBadIfMatch)) {
 		p.Detail = err.Error()
@@ -250,6 +277,16 @@ func ToProblem(ctx context.Context, err error) *Problem {
 	return p
 }
 
+// statusOf looks err up in errorTable; no row: 500.
+func statusOf(err error) (int, string) {
+	for _, row := range errorTable {
+		if errors.Is(err, row.target) {
+			return row.status, row.code
+		}
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
 // fieldLocation turns a domain field path into huma's location form.
 func fieldLocation(field string) string {
 	switch field {
@@ -257,6 +294,11 @@ func fieldLocation(field string) string {
 		return "header.Occurred-At"
 	case "":
 		return "body"
+	}
+	for _, in := range []string{"path.", "query.", "header."} {
+		if strings.HasPrefix(field, in) {
+			return field
+		}
 	}
 	return "body." + field
 }

@@ -107,7 +107,7 @@ func (r *queryRoutes) consistent(ctx context.Context, c Consistency, models []st
 
 func queryError(field, msg string) error {
 	return &domain.Error{Kind: domain.KindValidation, Code: "invalid_query", Message: "invalid query",
-		Fields: []domain.FieldError{{Field: field, Message: msg}}}
+		Fields: []domain.FieldError{{Field: "query." + field, Message: msg}}}
 }
 
 // PeriodParams select a report's period; dates (2026-01-31) or RFC 3339
@@ -137,12 +137,20 @@ func (p PeriodParams) period(now time.Time) (queries.Period, error) {
 	return queries.Period{From: from, To: to}, nil
 }
 
+// parseTime reads a date or an RFC 3339 time between the years 1 and 9999
+// (UTC), the range PostgreSQL and RFC 3339 share.
 func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t, err = time.Parse(time.RFC3339Nano, s)
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t.UTC(), err
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := queries.CheckTime(t); err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
 }
 
 // PageParams page through a list.

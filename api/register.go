@@ -66,7 +66,7 @@ func Register[I, O any](hapi huma.API, op huma.Operation, roles []auth.Role, han
 	} else {
 		op.Description += "\n\n" + note
 	}
-	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusServiceUnavailable} {
 		if !slices.Contains(op.Errors, code) {
 			op.Errors = append(op.Errors, code)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/apistore"
+	"github.com/evcrm/evcrm/queries"
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -139,8 +140,8 @@ func New(opts Options) (*Server, error) {
 	root.Handle("/metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{Registry: opts.Metrics}))
 
 	// The API proper: body limit, then huma.
-	s.api = humachi.New(root.With(limitBody(opts.MaxBodyBytes)), humaConfig(opts.Version))
-	s.api.UseMiddleware(authenticate(s.api, opts.Auth))
+	s.api = humachi.New(root.With(limitBody(opts.MaxBodyBytes), checkBodyText), humaConfig(opts.Version))
+	s.api.UseMiddleware(authenticate(s.api, opts.Auth), checkParams(s.api))
 	s.handler = root
 
 	s.registerStreams()
@@ -155,6 +156,7 @@ func New(opts Options) (*Server, error) {
 func humaConfig(version string) huma.Config {
 	registry := huma.NewMapRegistry(schemaPrefix, schemaNamer)
 	registry.RegisterTypeAlias(reflect.TypeFor[uuid.UUID](), reflect.TypeFor[uuidSchema]())
+	registry.RegisterTypeAlias(reflect.TypeFor[queries.Minor](), reflect.TypeFor[bigIntegerSchema]())
 	cfg := huma.DefaultConfig("evcrm API", version)
 	cfg.CreateHooks = nil
 	cfg.Components.Schemas = registry
@@ -169,6 +171,13 @@ func humaConfig(version string) huma.Config {
 }
 
 type uuidSchema string
+
+// bigIntegerSchema describes queries.Minor: an integer of any size.
+type bigIntegerSchema string
+
+func (bigIntegerSchema) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeInteger, Description: "Integer of any size (a sum of minor units can pass 64 bits)"}
+}
 
 func (uuidSchema) Schema(huma.Registry) *huma.Schema {
 	return &huma.Schema{Type: huma.TypeString, Format: "uuid"}

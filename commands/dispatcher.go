@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/text"
 	"github.com/evcrm/evcrm/eventstore"
 )
 
@@ -152,6 +153,10 @@ func (d *Dispatcher) DecodeCommand(commandType string, data []byte) (domain.Comm
 	d.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoHandler, commandType)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD silently.
+	if err := text.CheckJSON(data); err != nil {
+		return nil, err
 	}
 	ptr := reflect.New(t)
 	if err := json.Unmarshal(data, ptr.Interface()); err != nil {

@@ -27,6 +27,9 @@ type Config struct {
 	// MaxClockSkew is how far in the future a client-supplied occurred-at
 	// may lie (default 5 minutes).
 	MaxClockSkew time.Duration
+	// MaxBackdate is how far in the past a client-supplied occurred-at may
+	// lie, measured from now (default 366 days; EVCRM_MAX_BACKDATE).
+	MaxBackdate time.Duration
 	// PageSize is the number of events read per page when replaying a
 	// stream (default 1000).
 	PageSize int
@@ -60,6 +63,9 @@ func (c Config) withDefaults() Config {
 	if c.PageSize == 0 {
 		c.PageSize = 1000
 	}
+	if c.MaxBackdate == 0 {
+		c.MaxBackdate = DefaultMaxBackdate
+	}
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -81,6 +87,9 @@ func (c Config) Validate() error {
 	if c.MaxClockSkew < 0 {
 		errs = append(errs, errors.New("commands: MaxClockSkew must not be negative"))
 	}
+	if c.MaxBackdate < 0 {
+		errs = append(errs, errors.New("commands: MaxBackdate must not be negative"))
+	}
 	if c.PageSize < 0 {
 		errs = append(errs, errors.New("commands: PageSize must not be negative"))
 	}
@@ -89,6 +98,10 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// DefaultMaxBackdate is the default of Config.MaxBackdate: a fact may be
+// recorded up to a year (366 days) after it happened.
+const DefaultMaxBackdate = 366 * 24 * time.Hour
 
 // Option configures the handling of some commands of one aggregate.
 type Option func(*options)
@@ -209,6 +222,11 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	if id == uuid.Nil {
 		return res, domain.InvalidField("id", "is required")
 	}
+	// The floor under every command's own rules: values every read model
+	// can hold (text without NUL, times, amounts and counts in bounds).
+	if err := domain.CheckValues(cmd); err != nil {
+		return res, err
+	}
 	streamID := eventstore.StreamID(h.category, id)
 	res.StreamID, res.AggregateID = streamID, id
 
@@ -232,6 +250,10 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 		occurredAt = now
 	} else if occurredAt.After(now.Add(h.cfg.MaxClockSkew)) {
 		return res, domain.InvalidField("occurred_at", "must not lie in the future")
+	} else if occurredAt.Before(domain.EarliestTime) {
+		return res, backdateError("occurred_at_before_1900", "must not lie before 1900-01-01")
+	} else if occurredAt.Before(now.Add(-h.cfg.MaxBackdate)) {
+		return res, backdateError("occurred_at_outside_window", fmt.Sprintf("must not lie more than %s before now (the backdating window)", h.cfg.MaxBackdate))
 	}
 	em := meta.eventMetadata(typ, commandID, occurredAt)
 
@@ -355,6 +377,12 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 			return res, err
 		}
 	}
+}
+
+// backdateError refuses an occurred-at; code names the rule.
+func backdateError(code, message string) error {
+	return &domain.Error{Kind: domain.KindValidation, Code: code, Message: "occurred-at refused: " + message,
+		Fields: []domain.FieldError{{Field: "occurred_at", Message: message}}}
 }
 
 func pause(ctx context.Context, attempt int, base time.Duration) error {

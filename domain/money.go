@@ -14,11 +14,22 @@ type Money struct {
 
 func (m Money) String() string { return fmt.Sprintf("%d %s (minor units)", m.Amount, m.Currency) }
 
-// Validate checks the currency code and, unless allowNegative, the sign.
+// MaxAmountMinor bounds every single amount evcrm accepts (a price, a
+// budget, an opportunity, an order total): 999,999,999,999,999 minor units,
+// just under 10^13 major units of a two-decimal currency. Any amount a
+// command brings, and any product or total the domain computes from such
+// amounts, stays within ±MaxAmountMinor, so it fits a bigint column with
+// room to spare; read models that add amounts up across records use
+// numeric arithmetic, which cannot overflow.
+const MaxAmountMinor int64 = 999_999_999_999_999
+
+// Validate checks the currency code, the bound ±MaxAmountMinor and, unless
+// allowNegative, the sign.
 func (m Money) Validate(allowNegative bool) error {
 	var v Validator
 	v.Require("currency", IsCurrency(m.Currency), "must be an ISO 4217 currency code")
 	v.Require("amount_minor", allowNegative || m.Amount >= 0, "must not be negative")
+	v.Require("amount_minor", m.Amount >= -MaxAmountMinor && m.Amount <= MaxAmountMinor, "must be at most 999999999999999 in absolute value")
 	return v.Err()
 }
 

@@ -52,7 +52,7 @@ func (q *Queries) DailyEvents(ctx context.Context, p Period, types []string) ([]
 type Revenue struct {
 	Currency    string `json:"currency"`
 	Won         int64  `json:"won"`
-	AmountMinor int64  `json:"amount_minor"`
+	AmountMinor Minor  `json:"amount_minor"`
 }
 
 // CampaignFunnel is one campaign's funnel: leads → qualified → converted
@@ -122,7 +122,7 @@ func (q *Queries) Funnel(ctx context.Context, campaign uuid.UUID) ([]CampaignFun
 		return out, fmt.Errorf("queries: funnel: %w", err)
 	}
 	rows, err = q.db.Query(ctx, `
-		SELECT l.campaign_id, o.currency, count(*), sum(o.amount_minor)::bigint
+		SELECT l.campaign_id, o.currency, count(*), sum(o.amount_minor)::text
 		FROM rm_analytics_opportunities o
 		JOIN rm_analytics_leads l ON l.lead_id = o.lead_id OR (o.lead_id IS NULL AND l.opportunity_id = o.opportunity_id)
 		WHERE o.status = 'won' AND l.campaign_id IS NOT NULL AND ($1::uuid IS NULL OR l.campaign_id = $1)

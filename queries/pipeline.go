@@ -14,8 +14,8 @@ import (
 type CurrencyTotal struct {
 	Currency      string `json:"currency"`
 	Count         int64  `json:"count"`
-	TotalMinor    int64  `json:"total_minor"`
-	WeightedMinor int64  `json:"weighted_minor"` // Σ amount × probability, rounded to the minor unit
+	TotalMinor    Minor  `json:"total_minor"`
+	WeightedMinor Minor  `json:"weighted_minor"` // Σ amount × probability, rounded to the minor unit
 }
 
 // StageSummary is one stage of a pipeline with its open opportunities.
@@ -86,7 +86,7 @@ func (q *Queries) PipelineSummary(ctx context.Context, f PipelineFilter) (Pipeli
 
 	// rm_pipeline_open_totals holds the open opportunities already summed.
 	rows, err = q.db.Query(ctx, `
-		SELECT o.pipeline, o.stage, o.currency, sum(o.opportunities)::bigint, sum(o.total_minor)::bigint, round(sum(o.weighted_minor))::bigint
+		SELECT o.pipeline, o.stage, o.currency, sum(o.opportunities)::bigint, sum(o.total_minor)::text, round(sum(o.weighted_minor))::text
 		FROM rm_pipeline_open_totals o
 		LEFT JOIN rm_pipeline_stages s ON s.pipeline = o.pipeline AND s.stage = o.stage
 		WHERE ($1 = '' OR o.pipeline = $1) AND ($2 = '' OR o.owner_id = $2)
@@ -120,7 +120,7 @@ func (q *Queries) PipelineSummary(ctx context.Context, f PipelineFilter) (Pipeli
 	}
 
 	rows, err = q.db.Query(ctx, `
-		SELECT close_month, currency, sum(opportunities)::bigint, sum(total_minor)::bigint, round(sum(weighted_minor))::bigint
+		SELECT close_month, currency, sum(opportunities)::bigint, sum(total_minor)::text, round(sum(weighted_minor))::text
 		FROM rm_pipeline_open_totals
 		WHERE ($1 = '' OR pipeline = $1) AND ($2 = '' OR owner_id = $2)
 		GROUP BY 1, 2 HAVING sum(opportunities) > 0 ORDER BY 1, 2`, f.Pipeline, f.Owner)
@@ -142,8 +142,8 @@ func addTotal(list []CurrencyTotal, t CurrencyTotal) []CurrencyTotal {
 	for i := range list {
 		if list[i].Currency == t.Currency {
 			list[i].Count += t.Count
-			list[i].TotalMinor += t.TotalMinor
-			list[i].WeightedMinor += t.WeightedMinor
+			list[i].TotalMinor = list[i].TotalMinor.Add(t.TotalMinor)
+			list[i].WeightedMinor = list[i].WeightedMinor.Add(t.WeightedMinor)
 			return list
 		}
 	}
@@ -214,7 +214,7 @@ func (q *Queries) Opportunities(ctx context.Context, f OpportunityFilter) (Page[
 		if err := decodeCursor(f.Cursor, &c, &afterID); err != nil {
 			return page, err
 		}
-		if _, err := time.Parse(time.DateOnly, c); err != nil && c != "infinity" {
+		if err := parseCursorTime(time.DateOnly, c); err != nil && c != "infinity" {
 			return page, invalid("cursor", "is not a cursor of this list")
 		}
 		afterClose = &c

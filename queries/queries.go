@@ -15,9 +15,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/jackc/pgx/v5"
@@ -60,7 +63,24 @@ func limit(n int) (int, error) {
 
 func invalid(field, msg string) error {
 	return &domain.Error{Kind: domain.KindValidation, Code: "invalid_query", Message: "invalid query",
-		Fields: []domain.FieldError{{Field: field, Message: msg}}}
+		Fields: []domain.FieldError{{Field: "query." + field, Message: msg}}}
+}
+
+// Earliest and latest times a query may name: the years 1 to 9999 in UTC,
+// the range PostgreSQL's timestamptz and RFC 3339 share.
+var (
+	earliest = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+	latest   = time.Date(9999, time.December, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+var errTimeRange = errors.New("time out of range: years 1 to 9999 (UTC)")
+
+// CheckTime refuses a time outside the years 1 to 9999 (UTC).
+func CheckTime(t time.Time) error {
+	if t.Before(earliest) || t.After(latest) {
+		return errTimeRange
+	}
+	return nil
 }
 
 // Period is a half-open time interval [From, To).
@@ -76,6 +96,10 @@ func (p Period) check() error {
 	switch {
 	case p.From.IsZero() || p.To.IsZero():
 		return invalid("from", "from and to are required")
+	case CheckTime(p.From) != nil:
+		return invalid("from", "must lie between the years 1 and 9999")
+	case CheckTime(p.To) != nil:
+		return invalid("to", "must lie between the years 1 and 9999")
 	case !p.From.Before(p.To):
 		return invalid("to", "must be after from")
 	case p.To.Sub(p.From) > MaxPeriod:
@@ -114,8 +138,27 @@ func decodeCursor(cursor string, parts ...any) error {
 		if err := json.Unmarshal(it, parts[i]); err != nil {
 			return invalid("cursor", "is not a cursor of this list")
 		}
+		switch p := parts[i].(type) {
+		case *time.Time:
+			if CheckTime(*p) != nil {
+				return invalid("cursor", "is not a cursor of this list")
+			}
+		case *string:
+			if !utf8.ValidString(*p) || strings.IndexByte(*p, 0) >= 0 {
+				return invalid("cursor", "is not a cursor of this list")
+			}
+		}
 	}
 	return nil
+}
+
+// parseCursorTime checks a time of a cursor: layout, years 1 to 9999.
+func parseCursorTime(layout, s string) error {
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return err
+	}
+	return CheckTime(t)
 }
 
 // ratio returns part/whole as a percentage rounded to 0.1, or nil when whole is 0.

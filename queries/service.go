@@ -66,7 +66,7 @@ func (q *Queries) QueueCases(ctx context.Context, f QueueFilter) (Page[QueueCase
 		if err := decodeCursor(f.Cursor, &due, &afterID); err != nil {
 			return page, err
 		}
-		if _, err := time.Parse(time.RFC3339Nano, due); err != nil && due != "infinity" {
+		if err := parseCursorTime(time.RFC3339Nano, due); err != nil && due != "infinity" {
 			return page, invalid("cursor", "is not a cursor of this list")
 		}
 		afterDue = &due

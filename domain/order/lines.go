@@ -1,7 +1,6 @@
 package order
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,8 +30,8 @@ const (
 )
 
 // price normalises and validates lines (under the JSON path "lines") and
-// prices them. Every line is in the currency of the first; totals that
-// would overflow int64 minor units are refused.
+// prices them. Every line is in the currency of the first; line and order
+// totals above domain.MaxAmountMinor are refused.
 func price(v *domain.Validator, lines []Line) ([]PricedLine, domain.Money) {
 	switch {
 	case len(lines) == 0:
@@ -55,13 +54,13 @@ func price(v *domain.Validator, lines []Line) ([]PricedLine, domain.Money) {
 		v.Require(p+".unit_price.currency", l.UnitPrice.Currency == currency, "must be the currency of the first line ("+currency+")")
 		lineTotal := domain.Money{Currency: l.UnitPrice.Currency}
 		if l.Quantity > 0 && l.UnitPrice.Amount >= 0 {
-			if l.UnitPrice.Amount > math.MaxInt64/l.Quantity {
+			if l.UnitPrice.Amount > domain.MaxAmountMinor/l.Quantity {
 				v.Add(p, "line total is too large")
 			} else {
 				lineTotal.Amount = l.Quantity * l.UnitPrice.Amount
 			}
 		}
-		if total.Amount > math.MaxInt64-lineTotal.Amount {
+		if total.Amount > domain.MaxAmountMinor-lineTotal.Amount {
 			v.Add("lines", "order total is too large")
 		} else {
 			total.Amount += lineTotal.Amount

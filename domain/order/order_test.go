@@ -68,8 +68,9 @@ func TestPlace(t *testing.T) {
 	rejectedReview := oppReview
 	rejectedReview.Result, rejectedReview.OpenPoints = requirement.Rejected, []string{"x"}
 	mixed := []order.Line{lines[0], {ProductID: "X", Quantity: 1, UnitPrice: domain.Money{Amount: 1, Currency: "USD"}}}
-	huge := []order.Line{{ProductID: "X", Quantity: 10, UnitPrice: eur(math.MaxInt64 / 5)}}
-	hugeSum := []order.Line{{ProductID: "X", Quantity: 1, UnitPrice: eur(math.MaxInt64 - 1)}, {ProductID: "Y", Quantity: 1, UnitPrice: eur(2)}}
+	huge := []order.Line{{ProductID: "X", Quantity: 10, UnitPrice: eur(domain.MaxAmountMinor / 5)}}
+	hugeSum := []order.Line{{ProductID: "X", Quantity: 1, UnitPrice: eur(domain.MaxAmountMinor - 1)}, {ProductID: "Y", Quantity: 1, UnitPrice: eur(2)}}
+	tooBig := []order.Line{{ProductID: "X", Quantity: 1, UnitPrice: eur(math.MaxInt64)}}
 	domaintest.Run[order.State](t, []domaintest.Case{
 		{Name: "Direct", When: direct, Then: given(placedDirect)},
 		{Name: "FromWonOpportunity", When: fromOpp, Then: given(placedFromOpp)},
@@ -91,6 +92,7 @@ func TestPlace(t *testing.T) {
 		{Name: "MixedCurrencies", When: order.PlaceOrder{OrderID: id, CustomerID: customer, Lines: mixed}, Invalid: []string{"lines[1].unit_price.currency"}},
 		{Name: "LineOverflow", When: order.PlaceOrder{OrderID: id, CustomerID: customer, Lines: huge}, Invalid: []string{"lines[0]"}},
 		{Name: "TotalOverflow", When: order.PlaceOrder{OrderID: id, CustomerID: customer, Lines: hugeSum}, Invalid: []string{"lines"}},
+		{Name: "PriceOverBound", When: order.PlaceOrder{OrderID: id, CustomerID: customer, Lines: tooBig}, Invalid: []string{"lines[0].unit_price.amount_minor"}},
 		{Name: "TooManyLines", When: order.PlaceOrder{OrderID: id, CustomerID: customer, Lines: make([]order.Line, order.MaxLines+1)}, Invalid: []string{"lines"}},
 	})
 }

@@ -12,7 +12,8 @@
 //	                            expected-close month: the pipeline summary and forecast without a scan
 //
 // Amounts are integer minor units with their currency; totals are always
-// per currency. Days in stage, win rates, velocity and forecasts are
+// per currency, and numeric (a sum of many bigint amounts can pass the
+// bigint range). Days in stage, win rates, velocity and forecasts are
 // computed by package queries from the stored facts.
 package pipeline
 
@@ -35,7 +36,7 @@ type Projection struct{}
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 1 }
+func (Projection) Version() int { return 2 }
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -59,7 +60,7 @@ CREATE TABLE rm_pipeline_opportunities (
 	probability           integer NOT NULL,
 	amount_minor          bigint NOT NULL,
 	currency              text NOT NULL,
-	weighted_minor        numeric GENERATED ALWAYS AS (amount_minor * probability / 100.0) STORED,
+	weighted_minor        numeric GENERATED ALWAYS AS (amount_minor::numeric * probability / 100) STORED,
 	owner_id              text,
 	expected_close        date,
 	status                text NOT NULL,
@@ -110,7 +111,7 @@ CREATE TABLE rm_pipeline_open_totals (
 	owner_id       text NOT NULL, -- '' when unassigned
 	close_month    text NOT NULL, -- expected close, YYYY-MM, or 'none'
 	opportunities  bigint NOT NULL,
-	total_minor    bigint NOT NULL,
+	total_minor    numeric NOT NULL, -- sums of amounts grow without bound: numeric, never bigint
 	weighted_minor numeric NOT NULL,
 	PRIMARY KEY (pipeline, stage, currency, owner_id, close_month)
 );
@@ -126,7 +127,7 @@ COMMENT ON TABLE rm_pipeline_open_totals IS 'Open opportunities summed by pipeli
 const totalsDelta = `
 INSERT INTO rm_pipeline_open_totals AS t (pipeline, stage, currency, owner_id, close_month, opportunities, total_minor, weighted_minor)
 SELECT pipeline, stage, currency, COALESCE(owner_id, ''), COALESCE(to_char(expected_close, 'YYYY-MM'), 'none'),
-	$2::int * count(*), $2::int * sum(amount_minor), $2::int * sum(weighted_minor)
+	$2::int * count(*), $2::numeric * sum(amount_minor::numeric), $2::numeric * sum(weighted_minor)
 FROM rm_pipeline_opportunities WHERE opportunity_id = ANY($1) AND status = 'open'
 GROUP BY 1, 2, 3, 4, 5
 ON CONFLICT (pipeline, stage, currency, owner_id, close_month) DO UPDATE SET opportunities = t.opportunities + EXCLUDED.opportunities,

@@ -25,6 +25,14 @@ type Scenario struct {
 	// Actor and Role stamp the metadata of the next events.
 	Actor, Role string
 
+	// Via, when set, sends every command of Do and Try through the real
+	// command path instead of deciding it here (Mutate, when set, first
+	// rewrites the command). It returns the number of events recorded, or
+	// the refusal; Last then is the position it returns.
+	Via func(ctx context.Context, cmd domain.Command, occurredAt time.Time) (int, eventstore.Position, error)
+	// Mutate rewrites each command before it is decided (nil: as is).
+	Mutate func(cmd domain.Command) domain.Command
+
 	states   map[string]domain.Decider
 	versions map[string]uint64
 	n        int
@@ -69,6 +77,20 @@ func Try[S any, P interface {
 	domain.Decider
 }](s *Scenario, category string, cmd domain.Command) ([]domain.Event, error) {
 	s.tb.Helper()
+	if s.Mutate != nil {
+		cmd = s.Mutate(cmd)
+	}
+	if s.Via != nil {
+		n, pos, err := s.Via(context.Background(), cmd, s.Now)
+		if err != nil || n == 0 {
+			return nil, err
+		}
+		if s.last.Less(pos) {
+			s.last = pos
+		}
+		// The events are in the store; their payloads are not returned.
+		return make([]domain.Event, n), nil
+	}
 	stream := category + "-" + cmd.AggregateID().String()
 	st, ok := s.states[stream]
 	if !ok {

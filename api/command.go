@@ -242,11 +242,11 @@ func (h *commandHandler) handle(ctx context.Context, hdr CommandHeaders, pathID 
 		}
 	}
 
-	scope := p.Tenant + "/" + p.Name
+	scope := apistore.Scope{Tenant: p.Tenant, Principal: p.Name}
 	key := hdr.IdempotencyKey
 	var commandID uuid.UUID // none: the command side makes one
 	if key != "" {
-		commandID = commands.CommandIDFromKey(scope, key)
+		commandID = commands.CommandIDFromScopedKey(p.Tenant, p.Name, key)
 		hash, err := requestHash(h.route.OperationID, pathID, hdr, cmd)
 		if err != nil {
 			return nil, err
@@ -256,6 +256,18 @@ func (h *commandHandler) handle(ctx context.Context, hdr CommandHeaders, pathID 
 			return nil, err
 		}
 		if !res.Claimed {
+			if res.Status == 0 && res.Operation == h.route.OperationID && bytes.Equal(res.RequestHash, hash) {
+				// Still in flight, or its response was lost after its
+				// events were appended: then the events tell the result.
+				out, ok, err := h.recorded(ctx, hdr, cmd, commandID)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					h.complete(ctx, scope, key, out)
+					return out, nil
+				}
+			}
 			return h.replay(res, hash)
 		}
 		done := false
@@ -271,35 +283,60 @@ func (h *commandHandler) handle(ctx context.Context, hdr CommandHeaders, pathID 
 		if err != nil {
 			return nil, err
 		}
-		stored, err := json.Marshal(out.Body)
-		if err != nil {
-			return nil, err
-		}
-		if err := h.s.opts.Keys.Complete(context.WithoutCancel(ctx), scope, key, out.Status, stored); err != nil {
-			// The command is recorded; a retry will find its events.
-			Logger(ctx).ErrorContext(ctx, "storing idempotent response", errAttr(err))
-		}
+		h.complete(ctx, scope, key, out)
 		done = true
 		return out, nil
 	}
 	return h.dispatch(ctx, p, hdr, cmd, commandID, expected, occurredAt)
 }
 
+// complete stores the response of an idempotent request. Failing is
+// logged, not returned: the command is recorded, and a retry finds its
+// events (recorded).
+func (h *commandHandler) complete(ctx context.Context, scope apistore.Scope, key string, out *commandOutput) {
+	stored, err := json.Marshal(out.Body)
+	if err == nil {
+		err = h.s.opts.Keys.Complete(context.WithoutCancel(ctx), scope, key, out.Status, stored)
+	}
+	if err != nil {
+		Logger(ctx).ErrorContext(ctx, "storing idempotent response", errAttr(err))
+	}
+}
+
+// prepare fills in the ID of an aggregate a command creates when the
+// client gave none: derived from the command ID (a retry creates the same
+// aggregate), or new without an idempotency key.
+func (h *commandHandler) prepare(hdr CommandHeaders, cmd domain.Command, commandID uuid.UUID) domain.Command {
+	if !h.route.Creates {
+		return cmd
+	}
+	v := reflect.New(h.typ).Elem()
+	v.Set(reflect.ValueOf(cmd))
+	f := v.FieldByIndex(h.idIdx)
+	if f.Interface().(uuid.UUID) == uuid.Nil {
+		id := commands.AggregateIDFor(commandID)
+		if hdr.IdempotencyKey == "" {
+			id = uuid.Must(uuid.NewV7())
+		}
+		f.Set(reflect.ValueOf(id))
+		cmd = v.Interface().(domain.Command)
+	}
+	return cmd
+}
+
+// recorded returns the result of the command commandID when its events
+// are in the store (its response was lost before it could be kept).
+func (h *commandHandler) recorded(ctx context.Context, hdr CommandHeaders, cmd domain.Command, commandID uuid.UUID) (*commandOutput, bool, error) {
+	res, ok, err := h.s.opts.Dispatcher.Recorded(ctx, h.prepare(hdr, cmd, commandID), commandID)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return h.result(ctx, res), true, nil
+}
+
 func (h *commandHandler) dispatch(ctx context.Context, p auth.Principal, hdr CommandHeaders, cmd domain.Command, commandID uuid.UUID,
 	expected eventstore.ExpectedVersion, occurredAt time.Time) (*commandOutput, error) {
-	if h.route.Creates {
-		v := reflect.New(h.typ).Elem()
-		v.Set(reflect.ValueOf(cmd))
-		f := v.FieldByIndex(h.idIdx)
-		if f.Interface().(uuid.UUID) == uuid.Nil {
-			id := commands.AggregateIDFor(commandID)
-			if hdr.IdempotencyKey == "" {
-				id = uuid.Must(uuid.NewV7())
-			}
-			f.Set(reflect.ValueOf(id))
-			cmd = v.Interface().(domain.Command)
-		}
-	}
+	cmd = h.prepare(hdr, cmd, commandID)
 	source := hdr.SourceApp
 	if source == "" {
 		source = h.s.opts.DefaultSource
@@ -318,6 +355,10 @@ func (h *commandHandler) dispatch(ctx context.Context, p auth.Principal, hdr Com
 	if err != nil {
 		return nil, err
 	}
+	return h.result(ctx, res), nil
+}
+
+func (h *commandHandler) result(ctx context.Context, res commands.Result) *commandOutput {
 	body := CommandResult{
 		Stream:        res.StreamID,
 		ID:            res.AggregateID,
@@ -329,7 +370,7 @@ func (h *commandHandler) dispatch(ctx context.Context, p auth.Principal, hdr Com
 	if body.EventIDs == nil {
 		body.EventIDs = []uuid.UUID{}
 	}
-	return h.output(h.status, body, res.Replayed), nil
+	return h.output(h.status, body, res.Replayed)
 }
 
 func (h *commandHandler) output(status int, body CommandResult, replayed bool) *commandOutput {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -133,7 +134,7 @@ func TestIdempotencyKey(t *testing.T) {
 	t.Run("ExpiredKeysArePurged", func(t *testing.T) {
 		keys := apistore.NewKeys(b.db.Pool)
 		keys.TTL = time.Millisecond
-		if _, err := keys.Reserve(ctx, "acme/x", "old", "op", []byte("h")); err != nil {
+		if _, err := keys.Reserve(ctx, apistore.Scope{Tenant: "acme", Principal: "x"}, "old", "op", []byte("h")); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -141,4 +142,69 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("Purge = %d, %v", n, err)
 		}
 	})
+}
+
+// lossyKeys loses the stored response of the next completion, as a crash
+// or a database hiccup between the append and storing the response would.
+type lossyKeys struct {
+	api.IdempotencyKeys
+	mu   sync.Mutex
+	lose bool
+}
+
+func (k *lossyKeys) Complete(ctx context.Context, scope apistore.Scope, key string, status int, response []byte) error {
+	k.mu.Lock()
+	lose := k.lose
+	k.lose = false
+	k.mu.Unlock()
+	if lose {
+		return errors.New("simulated: connection lost while storing the response")
+	}
+	return k.IdempotencyKeys.Complete(ctx, scope, key, status, response)
+}
+
+// TestIdempotencyLostResponse: a retry after the response was lost (the
+// events are appended, the response not kept) returns the recorded result
+// at once, instead of 409 for the whole lease, and acts once.
+func TestIdempotencyLostResponse(t *testing.T) {
+	t.Parallel()
+	keys := &lossyKeys{}
+	b := setup(t, withAPI(func(o *api.Options) {
+		keys.IdempotencyKeys = o.Keys
+		o.Keys = keys
+	}))
+	ctx := context.Background()
+	for _, path := range []string{"/v1/customers", ""} {
+		keys.mu.Lock()
+		keys.lose = true
+		keys.mu.Unlock()
+		var first, again response
+		if path != "" { // a creation: the aggregate ID derives from the key
+			first = b.post(auth.Sales, path, registerCustomerBody(uuid.Nil), "Idempotency-Key", "lost-1")
+			again = b.post(auth.Sales, path, registerCustomerBody(uuid.Nil), "Idempotency-Key", "lost-1")
+		} else { // a command on an existing aggregate
+			c := b.mustPost(auth.Sales, "/v1/customers", registerCustomerBody(uuid.Nil))
+			p := "/v1/customers/" + c.ID.String() + "/segment"
+			body := map[string]any{"segment": "enterprise"}
+			first = b.post(auth.Sales, p, body, "Idempotency-Key", "lost-2")
+			again = b.post(auth.Sales, p, body, "Idempotency-Key", "lost-2")
+		}
+		if first.status >= 300 || again.status != first.status || again.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("%s: first %d %s, retry %d %s (replayed %q)", path, first.status, first.body, again.status, again.body, again.header.Get("Idempotent-Replayed"))
+		}
+		var a, c api.CommandResult
+		first.json(t, &a)
+		again.json(t, &c)
+		if a.Stream != c.Stream || a.Version != c.Version || a.Position != c.Position || len(c.EventIDs) != len(a.EventIDs) || c.EventIDs[0] != a.EventIDs[0] {
+			t.Fatalf("retry result %+v, first %+v", c, a)
+		}
+		if v, _ := b.store.StreamVersion(ctx, a.Stream); v != a.Version {
+			t.Fatalf("stream at %d after the retry, want %d (acted twice?)", v, a.Version)
+		}
+		// The recovered result is kept: a third try replays it too.
+		third := b.post(auth.Sales, "/v1/customers", registerCustomerBody(uuid.Nil), "Idempotency-Key", "lost-1")
+		if third.status != http.StatusCreated || third.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("third: %d %s", third.status, third.body)
+		}
+	}
 }

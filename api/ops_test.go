@@ -94,6 +94,10 @@ func (d *slowDispatcher) Dispatch(ctx context.Context, cmd domain.Command, meta 
 	return d.next.Dispatch(ctx, cmd, meta)
 }
 
+func (d *slowDispatcher) Recorded(ctx context.Context, cmd domain.Command, commandID uuid.UUID) (commands.Result, bool, error) {
+	return d.next.Recorded(ctx, cmd, commandID)
+}
+
 func TestGracefulShutdownFinishesInFlightCommands(t *testing.T) {
 	t.Parallel()
 	slow := &slowDispatcher{started: make(chan struct{}), release: make(chan struct{})}

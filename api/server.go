@@ -29,14 +29,17 @@ import (
 // Dispatcher handles commands (commands.Dispatcher).
 type Dispatcher interface {
 	Dispatch(ctx context.Context, cmd domain.Command, meta commands.Metadata) (commands.Result, error)
+	// Recorded finds the result of a command from its events (a retry
+	// after a lost response).
+	Recorded(ctx context.Context, cmd domain.Command, commandID uuid.UUID) (commands.Result, bool, error)
 }
 
 // IdempotencyKeys remembers the responses to requests sent with an
 // Idempotency-Key (apistore.Keys).
 type IdempotencyKeys interface {
-	Reserve(ctx context.Context, scope, key, operation string, requestHash []byte) (apistore.Reservation, error)
-	Complete(ctx context.Context, scope, key string, status int, response []byte) error
-	Release(ctx context.Context, scope, key string) error
+	Reserve(ctx context.Context, scope apistore.Scope, key, operation string, requestHash []byte) (apistore.Reservation, error)
+	Complete(ctx context.Context, scope apistore.Scope, key string, status int, response []byte) error
+	Release(ctx context.Context, scope apistore.Scope, key string) error
 }
 
 // Options configure a Server. Dispatcher, Store, Auth and Keys are required.

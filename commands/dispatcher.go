@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/domain/text"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/google/uuid"
 )
 
 // HandlerFunc handles one command.
@@ -97,6 +99,47 @@ func (d *Dispatcher) Use(mw ...Middleware) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.middleware = append(d.middleware, mw...)
+}
+
+// Recorded looks for the events of the command commandID on the stream of
+// cmd (its type's category and aggregate ID) and returns the command's
+// result when they are there. Event IDs derive from the command ID, so a
+// client whose response was lost can get its result without acting again.
+func (d *Dispatcher) Recorded(ctx context.Context, cmd domain.Command, commandID uuid.UUID) (Result, bool, error) {
+	d.mu.RLock()
+	category, ok := d.categories[cmd.CommandType()]
+	d.mu.RUnlock()
+	if !ok || cmd.AggregateID() == uuid.Nil || commandID == uuid.Nil {
+		return Result{}, false, nil
+	}
+	streamID := eventstore.StreamID(category, cmd.AggregateID())
+	res := Result{StreamID: streamID, AggregateID: cmd.AggregateID(), Replayed: true}
+	next := EventID(commandID, 0)
+	from := uint64(1)
+	for {
+		page, err := d.store.ReadStream(ctx, streamID, eventstore.ReadStreamOptions{Direction: eventstore.Forwards, From: from, Limit: d.cfg.PageSize})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return res, false, nil
+		}
+		if err != nil {
+			return res, false, fmt.Errorf("reading %s: %w", streamID, err)
+		}
+		for _, e := range page {
+			if e.ID != next {
+				if len(res.EventIDs) > 0 {
+					return res, true, nil
+				}
+				continue
+			}
+			res.EventIDs = append(res.EventIDs, e.ID)
+			res.Version, res.Position = e.Version, e.Position
+			next = EventID(commandID, len(res.EventIDs))
+		}
+		if len(page) < d.cfg.PageSize {
+			return res, len(res.EventIDs) > 0, nil
+		}
+		from = page[len(page)-1].Version + 1
+	}
 }
 
 // Dispatch handles cmd with the handler registered for its type, through the

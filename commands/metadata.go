@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -68,6 +69,16 @@ type Result struct {
 // (for example tenant and principal) keeps two clients' keys apart.
 func CommandIDFromKey(scope, key string) uuid.UUID {
 	return uuid.NewSHA1(Namespace, []byte("key/"+scope+"/"+key))
+}
+
+// CommandIDFromScopedKey derives a command ID from the idempotency key of a
+// tenant's principal. Each part is length-prefixed, so no two different
+// (tenant, principal, key) triples give the same name, whatever characters
+// they hold ("t/x", "y" and "t", "x/y" differ), and the "key2/" prefix keeps
+// the IDs apart from CommandIDFromKey's.
+func CommandIDFromScopedKey(tenant, principal, key string) uuid.UUID {
+	name := fmt.Sprintf("key2/%d:%s/%d:%s/%s", len(tenant), tenant, len(principal), principal, key)
+	return uuid.NewSHA1(Namespace, []byte(name))
 }
 
 // EventID is the ID of the index-th event (0-based) recorded by a command.

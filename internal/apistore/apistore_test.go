@@ -98,53 +98,63 @@ func TestKeys(t *testing.T) {
 	db := migrated(t)
 	s := apistore.NewKeys(db.Pool)
 	h1, h2 := []byte("hash-1"), []byte("hash-2")
+	webshop, crm := apistore.Scope{Tenant: "acme", Principal: "webshop"}, apistore.Scope{Tenant: "acme", Principal: "crm"}
 
-	r, err := s.Reserve(ctx, "acme/webshop", "k1", "openCase", h1)
+	r, err := s.Reserve(ctx, webshop, "k1", "openCase", h1)
 	if err != nil || !r.Claimed {
 		t.Fatalf("first Reserve = %+v, %v", r, err)
 	}
-	r, err = s.Reserve(ctx, "acme/webshop", "k1", "openCase", h1)
+	r, err = s.Reserve(ctx, webshop, "k1", "openCase", h1)
 	if err != nil || r.Claimed || r.Status != 0 || string(r.RequestHash) != "hash-1" {
 		t.Fatalf("Reserve while in flight = %+v, %v", r, err)
 	}
-	if err := s.Complete(ctx, "acme/webshop", "k1", 201, []byte(`{"ok":true}`)); err != nil {
+	if err := s.Complete(ctx, webshop, "k1", 201, []byte(`{"ok":true}`)); err != nil {
 		t.Fatal(err)
 	}
-	r, err = s.Reserve(ctx, "acme/webshop", "k1", "openCase", h2)
+	r, err = s.Reserve(ctx, webshop, "k1", "openCase", h2)
 	if err != nil || r.Claimed || r.Status != 201 || string(r.Response) != `{"ok":true}` || string(r.RequestHash) != "hash-1" {
 		t.Fatalf("Reserve after completion = %+v, %v", r, err)
 	}
 	// Another scope has its own keys.
-	if r, err := s.Reserve(ctx, "acme/crm", "k1", "openCase", h2); err != nil || !r.Claimed {
+	if r, err := s.Reserve(ctx, crm, "k1", "openCase", h2); err != nil || !r.Claimed {
 		t.Fatalf("other scope: %+v, %v", r, err)
 	}
-	if err := s.Release(ctx, "acme/crm", "k1"); err != nil {
+	if err := s.Release(ctx, crm, "k1"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.Reserve(ctx, "acme/crm", "k1", "openCase", h1); err != nil || !r.Claimed {
+	if r, err := s.Reserve(ctx, crm, "k1", "openCase", h1); err != nil || !r.Claimed {
 		t.Fatalf("after release: %+v, %v", r, err)
+	}
+
+	// Tenant and principal are kept apart: tenant "t/x" with principal
+	// "y" does not share keys with tenant "t" with principal "x/y".
+	if r, err := s.Reserve(ctx, apistore.Scope{Tenant: "t/x", Principal: "y"}, "k", "op", h1); err != nil || !r.Claimed {
+		t.Fatal(r, err)
+	}
+	if r, err := s.Reserve(ctx, apistore.Scope{Tenant: "t", Principal: "x/y"}, "k", "op", h1); err != nil || !r.Claimed {
+		t.Fatalf("a slash in the tenant or principal name mixed up two scopes: %+v, %v", r, err)
 	}
 
 	// A crashed request's lease runs out; the same request may take over.
 	s.Lease = time.Millisecond
-	if r, err := s.Reserve(ctx, "acme/webshop", "k2", "op", h1); err != nil || !r.Claimed {
+	if r, err := s.Reserve(ctx, webshop, "k2", "op", h1); err != nil || !r.Claimed {
 		t.Fatal(r, err)
 	}
 	time.Sleep(5 * time.Millisecond)
-	if r, _ := s.Reserve(ctx, "acme/webshop", "k2", "op", h2); r.Claimed {
+	if r, _ := s.Reserve(ctx, webshop, "k2", "op", h2); r.Claimed {
 		t.Fatal("another request took over a crashed request's key")
 	}
-	if r, _ := s.Reserve(ctx, "acme/webshop", "k2", "op", h1); !r.Claimed {
+	if r, _ := s.Reserve(ctx, webshop, "k2", "op", h1); !r.Claimed {
 		t.Fatal("the retried request could not take over its key")
 	}
 
 	// Expired keys are reusable and purged.
 	s.TTL = time.Millisecond
-	if r, _ := s.Reserve(ctx, "acme/webshop", "k3", "op", h1); !r.Claimed {
+	if r, _ := s.Reserve(ctx, webshop, "k3", "op", h1); !r.Claimed {
 		t.Fatal("k3 not claimed")
 	}
 	time.Sleep(5 * time.Millisecond)
-	if r, _ := s.Reserve(ctx, "acme/webshop", "k3", "op", h2); !r.Claimed {
+	if r, _ := s.Reserve(ctx, webshop, "k3", "op", h2); !r.Claimed {
 		t.Fatal("expired key not reusable")
 	}
 	time.Sleep(5 * time.Millisecond)
@@ -163,7 +173,7 @@ func TestKeysConcurrentReserve(t *testing.T) {
 	claimed := 0
 	for range 8 {
 		wg.Go(func() {
-			r, err := s.Reserve(ctx, "acme/x", "same", "op", []byte("h"))
+			r, err := s.Reserve(ctx, apistore.Scope{Tenant: "acme", Principal: "x"}, "same", "op", []byte("h"))
 			if err != nil {
 				t.Error(err)
 				return

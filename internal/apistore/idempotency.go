@@ -25,6 +25,14 @@ func NewKeys(pool *pgxpool.Pool) *Keys {
 	return &Keys{pool: pool, TTL: 24 * time.Hour, Lease: time.Minute}
 }
 
+// Scope is whose idempotency keys a key is among: the tenant and the
+// principal (token name) that sent the request, kept apart (never joined
+// into one string, which two different pairs could share).
+type Scope struct {
+	Tenant    string
+	Principal string
+}
+
 // Reservation is the state of a key after Reserve.
 type Reservation struct {
 	// Claimed: the caller now holds the key. It must handle the request and
@@ -41,19 +49,19 @@ type Reservation struct {
 // Reserve claims (scope, key) for a request, or reports the request that
 // holds it. An expired key, or one whose request crashed (lease over) and
 // that is retried with the same request, is claimed afresh.
-func (s *Keys) Reserve(ctx context.Context, scope, key, operation string, requestHash []byte) (Reservation, error) {
+func (s *Keys) Reserve(ctx context.Context, scope Scope, key, operation string, requestHash []byte) (Reservation, error) {
 	for range 3 {
 		var claimed bool
 		err := s.pool.QueryRow(ctx, `
-			INSERT INTO api_idempotency_keys AS k (scope, key, operation, request_hash, locked_until, expires_at)
-			VALUES ($1, $2, $3, $4, now() + $5::interval, now() + $6::interval)
-			ON CONFLICT (scope, key) DO UPDATE
+			INSERT INTO api_idempotency_keys AS k (tenant, principal, key, operation, request_hash, locked_until, expires_at)
+			VALUES ($1, $2, $3, $4, $5, now() + $6::interval, now() + $7::interval)
+			ON CONFLICT (tenant, principal, key) DO UPDATE
 			SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, status = NULL,
 			    response = NULL, created_at = now(), locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at
 			WHERE k.expires_at <= now()
 			   OR (k.status IS NULL AND k.locked_until <= now() AND k.request_hash = EXCLUDED.request_hash)
 			RETURNING true`,
-			scope, key, operation, requestHash, s.Lease, s.TTL).Scan(&claimed)
+			scope.Tenant, scope.Principal, key, operation, requestHash, s.Lease, s.TTL).Scan(&claimed)
 		if err == nil {
 			return Reservation{Claimed: true}, nil
 		}
@@ -64,7 +72,7 @@ func (s *Keys) Reserve(ctx context.Context, scope, key, operation string, reques
 		var status *int32
 		err = s.pool.QueryRow(ctx, `
 			SELECT operation, request_hash, status, response FROM api_idempotency_keys
-			WHERE scope = $1 AND key = $2`, scope, key).Scan(&r.Operation, &r.RequestHash, &status, &r.Response)
+			WHERE tenant = $1 AND principal = $2 AND key = $3`, scope.Tenant, scope.Principal, key).Scan(&r.Operation, &r.RequestHash, &status, &r.Response)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue // purged in between: try again
 		}
@@ -79,11 +87,13 @@ func (s *Keys) Reserve(ctx context.Context, scope, key, operation string, reques
 	return Reservation{}, errors.New("reserving idempotency key: key keeps changing")
 }
 
-// Complete stores the response to the request holding (scope, key).
-func (s *Keys) Complete(ctx context.Context, scope, key string, status int, response []byte) error {
+// Complete stores the response to the request holding (scope, key). It
+// also serves a retry that found the request's result after its response
+// was lost: the key may then be held by nobody.
+func (s *Keys) Complete(ctx context.Context, scope Scope, key string, status int, response []byte) error {
 	_, err := s.pool.Exec(ctx, `
-		UPDATE api_idempotency_keys SET status = $3, response = $4
-		WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key, status, response)
+		UPDATE api_idempotency_keys SET status = $4, response = $5
+		WHERE tenant = $1 AND principal = $2 AND key = $3 AND status IS NULL`, scope.Tenant, scope.Principal, key, status, response)
 	if err != nil {
 		return fmt.Errorf("storing idempotent response: %w", err)
 	}
@@ -92,8 +102,9 @@ func (s *Keys) Complete(ctx context.Context, scope, key string, status int, resp
 
 // Release frees (scope, key) after a request that should not be remembered
 // (it failed in a way a retry may not repeat).
-func (s *Keys) Release(ctx context.Context, scope, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM api_idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key)
+func (s *Keys) Release(ctx context.Context, scope Scope, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM api_idempotency_keys WHERE tenant = $1 AND principal = $2 AND key = $3 AND status IS NULL`,
+		scope.Tenant, scope.Principal, key)
 	if err != nil {
 		return fmt.Errorf("releasing idempotency key: %w", err)
 	}

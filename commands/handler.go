@@ -252,8 +252,6 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 		return res, domain.InvalidField("occurred_at", "must not lie in the future")
 	} else if occurredAt.Before(domain.EarliestTime) {
 		return res, backdateError("occurred_at_before_1900", "must not lie before 1900-01-01")
-	} else if occurredAt.Before(now.Add(-h.cfg.MaxBackdate)) {
-		return res, backdateError("occurred_at_outside_window", fmt.Sprintf("must not lie more than %s before now (the backdating window)", h.cfg.MaxBackdate))
 	}
 	em := meta.eventMetadata(typ, commandID, occurredAt)
 
@@ -292,6 +290,16 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 			// call wrote it (its acknowledgement was lost).
 			prior.Replayed = attempt == 1
 			return prior, nil
+		}
+		if !meta.OccurredAt.IsZero() {
+			// Backdating rules, after the check for a repeat (a repeat
+			// returns its result whenever it is retried).
+			if err := h.checkBackdate(ctx, streamID, st, occurredAt, now); err != nil {
+				if recheck() {
+					continue
+				}
+				return res, err
+			}
 		}
 		if !meta.Expected.Matches(st.version) {
 			if recheck() {
@@ -379,6 +387,49 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	}
 }
 
+// checkBackdate applies the backdating rules to a client-supplied
+// occurred-at: within the window (MaxBackdate before now), and not before
+// the latest fact already recorded on the stream. The error's code names
+// the rule.
+func (h *Handler[S, P]) checkBackdate(ctx context.Context, streamID string, st replayed[S], occurredAt, now time.Time) error {
+	if occurredAt.Before(now.Add(-h.cfg.MaxBackdate)) {
+		return backdateError("occurred_at_outside_window",
+			fmt.Sprintf("must not lie more than %s before now (the backdating window, EVCRM_MAX_BACKDATE)", h.cfg.MaxBackdate))
+	}
+	last, err := h.lastOccurredAt(ctx, streamID, st)
+	if err != nil {
+		return err
+	}
+	if occurredAt.Before(last) {
+		return backdateError("occurred_at_before_previous_fact",
+			"must not precede the record's previous fact, which occurred at "+last.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// occurredAtOf is when a recorded event happened: its occurred-at, or its
+// recorded-at when it has none.
+func occurredAtOf(re eventstore.RecordedEvent) time.Time {
+	if !re.Metadata.OccurredAt.IsZero() {
+		return re.Metadata.OccurredAt.UTC()
+	}
+	return re.RecordedAt.UTC()
+}
+
+// lastOccurredAt is when the latest fact of the stream st was loaded from
+// happened: from the replay, or, when the replay started from a snapshot
+// and saw no event, from the stream's last event.
+func (h *Handler[S, P]) lastOccurredAt(ctx context.Context, streamID string, st replayed[S]) (time.Time, error) {
+	if st.version == 0 || !st.lastAt.IsZero() {
+		return st.lastAt, nil
+	}
+	evs, err := h.store.ReadStream(ctx, streamID, eventstore.ReadStreamOptions{Direction: eventstore.Backwards, Limit: 1})
+	if err != nil || len(evs) == 0 {
+		return time.Time{}, err
+	}
+	return occurredAtOf(evs[0]), nil
+}
+
 // backdateError refuses an occurred-at; code names the rule.
 func backdateError(code, message string) error {
 	return &domain.Error{Kind: domain.KindValidation, Code: code, Message: "occurred-at refused: " + message,
@@ -429,6 +480,9 @@ type replayed[S any] struct {
 	// base is the version of the snapshot the replay started from (0: the
 	// whole stream was replayed).
 	base uint64
+	// lastAt is the latest occurred-at of the events replayed (zero when
+	// none was: a new stream, or all in the snapshot).
+	lastAt time.Time
 	// prior is the result of an earlier handling of the same command, when
 	// the stream holds its events.
 	prior        *Result
@@ -476,6 +530,9 @@ func replayFrom[S any, P interface {
 			}
 			s.Apply(e)
 			out.version, out.position = re.Version, re.Position
+			if at := occurredAtOf(re); at.After(out.lastAt) {
+				out.lastAt = at
+			}
 			switch {
 			case first != uuid.Nil && re.ID == first:
 				out.prior = &Result{Version: re.Version, Position: re.Position, EventIDs: []uuid.UUID{re.ID}}

@@ -32,6 +32,7 @@ func newServeCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP listen address (EVCRM_ADDR)")
 	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body accepted (EVCRM_MAX_BODY_BYTES)")
+	f.DurationVar(&cfg.MaxBackdate, "max-backdate", cfg.MaxBackdate, "how far in the past a client's Occurred-At may lie (EVCRM_MAX_BACKDATE)")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for in-flight requests on shutdown (EVCRM_SHUTDOWN_TIMEOUT)")
 	return cmd
 }

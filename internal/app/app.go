@@ -98,8 +98,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	// Aggregates with long streams (campaigns) start from a snapshot in
 	// PostgreSQL, with either event store.
 	a.Dispatcher, err = commands.NewDispatcher(a.Store, commands.Config{
-		Snapshots: apistore.NewSnapshots(pool),
-		Logger:    logger,
+		Snapshots:   apistore.NewSnapshots(pool),
+		Logger:      logger,
+		MaxBackdate: cfg.MaxBackdate,
 	})
 	if err != nil {
 		return nil, err

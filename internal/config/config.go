@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/evcrm/evcrm/commands"
 	"log/slog"
 	"os"
 	"strconv"
@@ -26,6 +27,7 @@ type Config struct {
 	MaxBodyBytes    int64         // EVCRM_MAX_BODY_BYTES: request body limit (default 1 MiB)
 	ShutdownTimeout time.Duration // EVCRM_SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	Tenant          string        // EVCRM_TENANT: default tenant stamped on events
+	MaxBackdate     time.Duration // EVCRM_MAX_BACKDATE: how far back a client's Occurred-At may lie (default 8784h, 366 days)
 }
 
 // Defaults for a single machine.
@@ -49,12 +51,20 @@ func FromEnv() Config {
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: 15 * time.Second,
 		Tenant:          env("EVCRM_TENANT", "default"),
+		MaxBackdate:     commands.DefaultMaxBackdate,
 	}
 	if v, err := strconv.ParseInt(os.Getenv("EVCRM_MAX_BODY_BYTES"), 10, 64); err == nil {
 		c.MaxBodyBytes = v
 	}
 	if v, err := time.ParseDuration(os.Getenv("EVCRM_SHUTDOWN_TIMEOUT")); err == nil {
 		c.ShutdownTimeout = v
+	}
+	if v := os.Getenv("EVCRM_MAX_BACKDATE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			d = -1 // reported by Validate
+		}
+		c.MaxBackdate = d
 	}
 	return c
 }
@@ -90,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("max body bytes must be positive"))
+	}
+	if c.MaxBackdate <= 0 {
+		errs = append(errs, errors.New("EVCRM_MAX_BACKDATE must be a positive duration, e.g. 8784h"))
 	}
 	return errors.Join(errs...)
 }

@@ -45,6 +45,20 @@ CREATE TABLE IF NOT EXISTS evcrm_projections (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS evcrm_projections_one_active ON evcrm_projections (name) WHERE state = 'active';
 COMMENT ON TABLE evcrm_projections IS 'evcrm projection generations: checkpoint, state and last error of each read model build';
+CREATE TABLE IF NOT EXISTS evcrm_projections_skipped (
+	projection       text NOT NULL,
+	event_id         uuid NOT NULL,
+	position_commit  bigint NOT NULL,
+	position_prepare bigint NOT NULL,
+	event_type       text NOT NULL,
+	stream_id        text NOT NULL,
+	stream_version   bigint NOT NULL,
+	reason           text NOT NULL,
+	skipped_by       text NOT NULL,
+	skipped_at       timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (projection, event_id)
+);
+COMMENT ON TABLE evcrm_projections_skipped IS 'Events an operator made a read model skip (evcrm projections skip); each is also recorded as a ProjectionEventSkipped event';
 `
 
 // generation is one build of a projection, in its own schema.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -32,6 +33,9 @@ type worker struct {
 	gen   generation
 	types map[string]bool
 	pos   eventstore.Position
+	// skip holds the events an operator made this projection skip
+	// (reloaded on every (re)start of the worker's loop).
+	skip map[uuid.UUID]bool
 
 	failures    int
 	maxFailures int // 0: retry forever
@@ -92,6 +96,9 @@ func (w *worker) once(ctx context.Context) error {
 		return errRetired
 	}
 	w.gen, w.pos = g, g.Position
+	if w.skip, err = w.r.skipSet(ctx, w.p.Name()); err != nil {
+		return err
+	}
 	if g.State == StateBuilding {
 		if err := w.catchUp(ctx); err != nil {
 			return err
@@ -133,6 +140,9 @@ func (w *worker) apply(ctx context.Context, evs []eventstore.RecordedEvent, swap
 	start := time.Now()
 	decoded := make([]Event, 0, len(evs))
 	for _, e := range evs {
+		if w.skip[e.ID] {
+			continue // skipped by an operator (Runtime.Skip)
+		}
 		if !w.types[e.Type] {
 			// Not handled here; but a type this binary does not know at
 			// all means the log holds facts it cannot interpret (written by

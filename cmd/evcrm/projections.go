@@ -11,10 +11,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/evcrm/evcrm/domain/operations"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/esdb"
 	"github.com/evcrm/evcrm/eventstore/postgres"
@@ -34,7 +36,8 @@ func newProjectionsCmd() *cobra.Command {
 		Long: "The read models (sales pipeline, service queues, quality, customer 360, analytics) are\n" +
 			"PostgreSQL tables built from the event log by the projectors that evcrm serve runs.",
 	}
-	cmd.AddCommand(newProjectionsListCmd(), newProjectionsStatusCmd(), newProjectionsRebuildCmd())
+	cmd.AddCommand(newProjectionsListCmd(), newProjectionsStatusCmd(), newProjectionsRebuildCmd(), newProjectionsSkipCmd(),
+		newProjectionsSkippedCmd())
 	return cmd
 }
 
@@ -190,6 +193,85 @@ func newProjectionsRebuildCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "rebuild every read model")
 	cmd.Flags().IntVar(&batch, "batch-size", 1000, "events applied per transaction")
+	return cmd
+}
+
+func newProjectionsSkipCmd() *cobra.Command {
+	var position, eventID, reason, by string
+	cmd := &cobra.Command{
+		Use:   "skip NAME (--position COMMIT/PREPARE | --event-id ID) --reason TEXT",
+		Short: "Make a read model pass over one event it cannot apply",
+		Long: "A read model that fails on an event stops at it and retries (evcrm projections status shows\n" +
+			"the event's position in its last error). skip makes every generation of the read model,\n" +
+			"rebuilds included, pass over that one event, so it can go on without a code change; the\n" +
+			"read model then lacks that event's effect. The act is recorded as a ProjectionEventSkipped\n" +
+			"event (who, when, why, which event, the last error) in the read model's operations stream,\n" +
+			"and listed by evcrm projections skipped. A running evcrm serve picks it up at its next retry.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := projections.SkipRequest{Projection: args[0], Reason: reason, By: by}
+			if position != "" {
+				p, err := eventstore.ParsePosition(position)
+				if err != nil {
+					return err
+				}
+				req.Position = &p
+			}
+			if eventID != "" {
+				id, err := uuid.Parse(eventID)
+				if err != nil {
+					return fmt.Errorf("--event-id: %w", err)
+				}
+				req.EventID = id
+			}
+			return withRuntime(cmd.Context(), 0, func(rt *projections.Runtime, _ eventstore.Store) error {
+				sk, err := rt.Skip(cmd.Context(), req)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: skips event %s (%s, %s v%d) at %s; recorded in %s by %s: %s\n", sk.Projection, sk.EventID,
+					sk.Type, sk.StreamID, sk.Version, sk.Position, operations.StreamID(sk.Projection), sk.By, sk.Reason)
+				return nil
+			})
+		},
+	}
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "unknown"
+	}
+	cmd.Flags().StringVar(&position, "position", "", "position of the event, as in the read model's last error (commit/prepare)")
+	cmd.Flags().StringVar(&eventID, "event-id", "", "ID of the event (looked for among the events the read model has still to apply)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the read model may leave this event out (required, recorded)")
+	cmd.Flags().StringVar(&by, "by", "operator:"+user, "who skips it (recorded)")
+	return cmd
+}
+
+func newProjectionsSkippedCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "skipped",
+		Short: "List the events operators made read models skip",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withRuntime(cmd.Context(), 0, func(rt *projections.Runtime, _ eventstore.Store) error {
+				list, err := rt.ListSkipped(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return json.NewEncoder(cmd.OutOrStdout()).Encode(list)
+				}
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "PROJECTION\tPOSITION\tEVENT\tTYPE\tSTREAM\tBY\tAT\tREASON")
+				for _, s := range list {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Projection, s.Position, s.EventID, s.Type, s.StreamID, s.By,
+						s.At.UTC().Format(time.RFC3339), s.Reason)
+				}
+				return w.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 

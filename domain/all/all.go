@@ -18,6 +18,7 @@ import (
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/nonconformity"
+	_ "github.com/evcrm/evcrm/domain/operations" // operators' events: no aggregate decides them
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/servicecase"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/evcrm/evcrm/commands"
 	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/customer"
+	"github.com/evcrm/evcrm/domain/operations"
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/memory"
@@ -22,6 +25,7 @@ import (
 	"github.com/evcrm/evcrm/projections/projectiontest"
 	"github.com/evcrm/evcrm/projections/readmodels"
 	"github.com/evcrm/evcrm/queries"
+	"github.com/google/uuid"
 )
 
 // extremes mutates commands: each field, with probability 1/3, takes one
@@ -212,4 +216,92 @@ func TestSumsPassInt64(t *testing.T) {
 	if b, _ := json.Marshal(tot); !strings.Contains(string(b), `"total_minor":10000000000000000000`) {
 		t.Fatalf("JSON %s", b)
 	}
+}
+
+// TestOperatorSkipsPoisonEvent: an event a read model cannot apply (here
+// one whose data does not decode) stops it; an operator skips it by its
+// position, without a code change; the read model goes on, a rebuild
+// skips it too, and the act is recorded as an event.
+func TestOperatorSkipsPoisonEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := memory.New()
+	t.Cleanup(store.Close)
+	s := projectiontest.NewScenario(t, store, projectiontest.FixtureStart)
+	poison := s.Raw("opportunity-"+uuid.NewString(), opportunity.OpportunityOpened{}.EventType(), 1, `{"opportunity_id":"not a uuid"}`)
+	cust := projectiontest.ID("after-poison")
+	projectiontest.Do[customer.State](s, customer.Category, customer.RegisterCustomer{CustomerID: cust,
+		Details: customer.Details{Kind: customer.KindPerson, DisplayName: "Ann"}})
+
+	rt := newRuntime(t, db, store, projections.Config{})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(30 * time.Second)
+	failing := map[string]bool{}
+	want := 0 // the read models that handle the poisoned type
+	for _, p := range readmodels.All() {
+		if slices.Contains(p.EventTypes(), opportunity.OpportunityOpened{}.EventType()) {
+			want++
+		}
+	}
+	for len(failing) < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		st, err := rt.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range st {
+			if p.LastError != "" && strings.Contains(p.LastError, poison.String()) {
+				failing[p.Name] = true
+			}
+		}
+	}
+	if !failing[readmodels.Pipeline] {
+		t.Fatalf("pipeline does not fail on the poison event (failing: %v)", failing)
+	}
+	if _, err := rt.Skip(ctx, projections.SkipRequest{Projection: readmodels.Pipeline, Position: &poison, By: "operator:test"}); err == nil {
+		t.Fatal("a skip without a reason was accepted")
+	}
+	var recorded []projections.Skipped
+	for name := range failing {
+		sk, err := rt.Skip(ctx, projections.SkipRequest{Projection: name, Position: &poison, Reason: "malformed by a bug in release 0.9", By: "operator:test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded = append(recorded, sk)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := rt.WaitFor(wctx, nil, s.Last()); err != nil {
+		t.Fatalf("read models did not go on after the skip: %v", err)
+	}
+	// The act is an event in the projection's operations stream.
+	evs, err := store.ReadStream(ctx, operations.StreamID(readmodels.Pipeline), eventstore.ReadStreamOptions{})
+	if err != nil || len(evs) != 1 || evs[0].Type != "ProjectionEventSkipped" || evs[0].Metadata.Actor != "operator:test" ||
+		!strings.Contains(string(evs[0].Data), "release 0.9") || !strings.Contains(string(evs[0].Data), poison.String()) {
+		t.Fatalf("operations stream: %+v, %v", evs, err)
+	}
+	if list, err := rt.ListSkipped(ctx); err != nil || len(list) != len(recorded) {
+		t.Fatalf("ListSkipped = %+v, %v", list, err)
+	}
+	// A second skip of the same event changes nothing.
+	if _, err := rt.Skip(ctx, projections.SkipRequest{Projection: readmodels.Pipeline, Position: &poison, Reason: "again", By: "operator:x"}); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := store.ReadStream(ctx, operations.StreamID(readmodels.Pipeline), eventstore.ReadStreamOptions{}); len(evs) != 1 {
+		t.Fatalf("%d skip events after skipping twice", len(evs))
+	}
+	// A rebuild skips it too.
+	cancel()
+	<-done
+	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer rcancel()
+	if err := rt.Rebuild(rctx, readmodels.Pipeline, projections.RebuildOptions{}); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	runCtx, cancel = context.WithCancel(ctx)
+	go func() { done <- rt.Run(runCtx) }()
 }

@@ -16,7 +16,7 @@ endif
 
 BIN := bin/evcrm
 
-.PHONY: run test bench lint migrate build db brokers clean docs
+.PHONY: run test bench lint migrate build db brokers clean docs fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/evcrm
@@ -42,6 +42,15 @@ migrate: db build
 
 test: db brokers
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz
+
+# A short run of each fuzz target (their seed corpora in testdata/fuzz also run
+# as plain tests in go test). Longer: make fuzz FUZZTIME=10m.
+FUZZTIME ?= 3s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME) ./commands/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) ./domain/all/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckJSON$$' -fuzztime $(FUZZTIME) ./domain/text/
 
 # Benchmarks: Go benchmarks for micro costs, then the end-to-end figures
 # (raw PostgreSQL ceiling vs event store, subscription, projections).

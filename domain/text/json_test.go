@@ -1,8 +1,12 @@
 package text_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/domain/text"
@@ -41,4 +45,44 @@ func TestCheckJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckJSON: CheckJSON never panics, and whatever it accepts decodes
+// (when it is JSON at all) to text that is valid UTF-8 without NUL and
+// without replacement characters the document did not hold.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{"a":"x"}`, `{"a":"\u0000"}`, "{\"a\":\"\xff\"}", `["\ud800"]`, `["\ud83d\ude00"]`, `{"a":[{"b":"\ufffd"}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if text.CheckJSON(data) != nil {
+			return
+		}
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		var walk func(v any)
+		walk = func(v any) {
+			switch v := v.(type) {
+			case string:
+				if strings.IndexByte(v, 0) >= 0 {
+					t.Fatalf("accepted NUL in %q", data)
+				}
+				if strings.ContainsRune(v, utf8.RuneError) && !bytes.Contains(data, []byte("\uFFFD")) && !bytes.Contains(bytes.ToLower(data), []byte(`\ufffd`)) {
+					t.Fatalf("accepted text the decoder altered: %q", data)
+				}
+			case []any:
+				for _, e := range v {
+					walk(e)
+				}
+			case map[string]any:
+				for k, e := range v {
+					walk(k)
+					walk(e)
+				}
+			}
+		}
+		walk(v)
+	})
 }

@@ -203,4 +203,3 @@ func (r *Runtime) skipSet(ctx context.Context, name string) (map[uuid.UUID]bool,
 	}
 	return set, nil
 }
-

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,7 +239,8 @@ func TestOperatorSkipsPoisonEvent(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(runCtx) }()
-	defer func() { cancel(); <-done }()
+	stop := sync.OnceFunc(func() { cancel(); <-done })
+	defer stop()
 	deadline := time.Now().Add(30 * time.Second)
 	failing := map[string]bool{}
 	want := 0 // the read models that handle the poisoned type
@@ -295,13 +297,10 @@ func TestOperatorSkipsPoisonEvent(t *testing.T) {
 		t.Fatalf("%d skip events after skipping twice", len(evs))
 	}
 	// A rebuild skips it too.
-	cancel()
-	<-done
+	stop()
 	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer rcancel()
 	if err := rt.Rebuild(rctx, readmodels.Pipeline, projections.RebuildOptions{}); err != nil {
 		t.Fatalf("rebuild: %v", err)
 	}
-	runCtx, cancel = context.WithCancel(ctx)
-	go func() { done <- rt.Run(runCtx) }()
 }

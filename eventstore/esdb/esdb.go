@@ -51,6 +51,7 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/google/uuid"
 )
 
 // Config configures the store.
@@ -107,19 +108,27 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esdb: parsing connection string: %w", err)
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	// The client logs to stdout by default, an error for every subscription
+	// its caller ends; the adapter reports what matters itself.
+	conf.Logger = func(level esdb.LogLevel, format string, args ...any) {
+		if logger.Enabled(context.Background(), slog.LevelDebug) {
+			logger.Debug(fmt.Sprintf(format, args...), "component", "esdb-client", "client_level", level)
+		}
+	}
 	client, err := esdb.NewClient(conf)
 	if err != nil {
 		return nil, fmt.Errorf("esdb: creating client: %w", err)
 	}
-	s := &Store{client: client, verify: true, pageSize: cfg.PageSize, logger: cfg.Logger, delay: cfg.ResubscribeDelay, done: make(chan struct{})}
+	s := &Store{client: client, verify: true, pageSize: cfg.PageSize, logger: logger, delay: cfg.ResubscribeDelay, done: make(chan struct{})}
 	if cfg.VerifyAppends != nil {
 		s.verify = *cfg.VerifyAppends
 	}
 	if s.pageSize == 0 {
 		s.pageSize = 1000
-	}
-	if s.logger == nil {
-		s.logger = slog.Default()
 	}
 	if s.delay <= 0 {
 		s.delay = 100 * time.Millisecond
@@ -240,10 +249,10 @@ func (s *Store) appendChecked(ctx context.Context, streamID string, expected eve
 // when none of them is there. Otherwise the batch is a replay (the original
 // result) if the stream holds exactly these events, in order, at a place
 // where the expectation held; anything else is ErrDuplicateEventID.
-func replay(streamID string, expected eventstore.ExpectedVersion, existing []eventstore.RecordedEvent, events []eventstore.EventData) (res eventstore.AppendResult, err error, seen bool) {
-	at := make(map[[16]byte]int, len(existing))
+func replay(streamID string, expected eventstore.ExpectedVersion, existing []*esdb.RecordedEvent, events []eventstore.EventData) (res eventstore.AppendResult, err error, seen bool) {
+	at := make(map[uuid.UUID]int, len(existing))
 	for i, e := range existing {
-		at[e.ID] = i
+		at[e.EventID] = i
 	}
 	for _, e := range events {
 		if _, ok := at[e.ID]; ok {
@@ -259,13 +268,17 @@ func replay(streamID string, expected eventstore.ExpectedVersion, existing []eve
 	if !ok || i+len(events) > len(existing) || !expected.Matches(uint64(i)) {
 		return res, dup, true
 	}
+	var last eventstore.RecordedEvent
 	for j, want := range events {
-		got := existing[i+j]
+		got, err := toRecorded(existing[i+j])
+		if err != nil {
+			return res, err, true
+		}
 		if got.ID != want.ID || got.Type != want.Type || got.SchemaVersion != want.SchemaVersion || !eventstore.JSONEqual(got.Data, want.Data) {
 			return res, dup, true
 		}
+		last = got
 	}
-	last := existing[i+len(events)-1]
 	return eventstore.AppendResult{StreamID: streamID, Version: last.Version, Position: last.Position}, nil, true
 }
 
@@ -295,13 +308,32 @@ func isWrongVersion(err error) bool {
 	return errors.As(err, &esErr) && esErr.IsErrorCode(esdb.ErrorCodeWrongExpectedVersion)
 }
 
-// readWhole reads a whole stream; nil if it has no events.
-func (s *Store) readWhole(ctx context.Context, streamID string) ([]eventstore.RecordedEvent, error) {
-	evs, err := s.ReadStream(ctx, streamID, eventstore.ReadStreamOptions{})
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return nil, nil
+// readWhole reads a whole stream without decoding it; nil if it has no
+// events.
+func (s *Store) readWhole(ctx context.Context, streamID string) ([]*esdb.RecordedEvent, error) {
+	rs, err := s.client.ReadStream(ctx, streamID, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Start{}}, ^uint64(0)>>1)
+	if err != nil {
+		return nil, s.wrap(ctx, "reading "+streamID, err)
 	}
-	return evs, err
+	defer rs.Close()
+	var out []*esdb.RecordedEvent
+	for {
+		ev, err := rs.Recv()
+		switch {
+		case errors.Is(err, io.EOF):
+			return out, nil
+		case isNotFound(err):
+			return nil, nil
+		case err != nil:
+			return nil, s.wrap(ctx, "reading "+streamID, err)
+		}
+		out = append(out, ev.OriginalEvent())
+	}
+}
+
+func isNotFound(err error) bool {
+	var esErr *esdb.Error
+	return errors.As(err, &esErr) && (esErr.IsErrorCode(esdb.ErrorCodeResourceNotFound) || esErr.IsErrorCode(esdb.ErrorCodeStreamDeleted))
 }
 
 // StreamVersion implements eventstore.Store.
@@ -348,8 +380,7 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, opts eventstore
 			break
 		}
 		if err != nil {
-			var esErr *esdb.Error
-			if errors.As(err, &esErr) && (esErr.IsErrorCode(esdb.ErrorCodeResourceNotFound) || esErr.IsErrorCode(esdb.ErrorCodeStreamDeleted)) {
+			if isNotFound(err) {
 				return nil, fmt.Errorf("stream %q: %w", streamID, eventstore.ErrStreamNotFound)
 			}
 			return nil, s.wrap(ctx, "reading "+streamID, err)

@@ -68,11 +68,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,6 +118,7 @@ type Server struct {
 	changed chan struct{} // closed and replaced on every append
 	drop    chan struct{} // closed and replaced by DropSubscriptions
 	subs    int           // running subscriptions
+	sent    atomic.Int64  // events sent by reads and subscriptions
 
 	streamsServer
 	featuresServer
@@ -203,6 +204,10 @@ func (s *Server) Subscriptions() int {
 	defer s.mu.Unlock()
 	return s.subs
 }
+
+// EventsSent returns how many events the server has sent to readers and
+// subscribers so far.
+func (s *Server) EventsSent() int64 { return s.sent.Load() }
 
 // Len returns the number of events in the log, system events included.
 func (s *Server) Len() int {
@@ -438,6 +443,7 @@ func (ss *streamsServer) Read(req *api.ReadReq, out api.Streams_ReadServer) erro
 		if err := out.Send(eventResp(r, structured)); err != nil {
 			return err
 		}
+		s.sent.Add(1)
 	}
 	return nil
 }
@@ -607,6 +613,7 @@ func (s *Server) subscribe(o *api.ReadReq_Options, f *filter, structured bool, o
 				if err := out.Send(eventResp(r, structured)); err != nil {
 					return err
 				}
+				s.sent.Add(1)
 			}
 			scanned++
 			if checkpointEvery > 0 && scanned%checkpointEvery == 0 {
@@ -745,7 +752,7 @@ func (g *gossipServer) Read(context.Context, *shared.Empty) (*gossip.ClusterInfo
 	}
 	p, _ := strconv.Atoi(port)
 	return &gossip.ClusterInfo{Members: []*gossip.MemberInfo{{
-		InstanceId:   &shared.UUID{Value: &shared.UUID_String_{String_: uuid.NewSHA1(uuid.NameSpaceURL, []byte((&url.URL{Host: g.s.Addr()}).String())).String()}},
+		InstanceId:   &shared.UUID{Value: &shared.UUID_String_{String_: uuid.NewSHA1(uuid.NameSpaceURL, []byte(g.s.Addr())).String()}},
 		TimeStamp:    time.Now().UnixNano() / 100,
 		State:        gossip.MemberInfo_Leader,
 		IsAlive:      true,

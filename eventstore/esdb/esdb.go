@@ -227,7 +227,10 @@ func (s *Store) appendChecked(ctx context.Context, streamID string, expected eve
 		if res, err, seen := replay(streamID, expected, existing, events); seen {
 			return res, err
 		}
-		cur := uint64(len(existing))
+		var cur uint64 // the stream's version: its last revision + 1
+		if n := len(existing); n > 0 {
+			cur = existing[n-1].EventNumber + 1
+		}
 		if !expected.Matches(cur) {
 			return eventstore.AppendResult{}, &eventstore.VersionError{StreamID: streamID, Expected: expected, Actual: cur}
 		}
@@ -265,7 +268,9 @@ func replay(streamID string, expected eventstore.ExpectedVersion, existing []*es
 	}
 	dup := fmt.Errorf("stream %q: %w", streamID, eventstore.ErrDuplicateEventID)
 	i, ok := at[events[0].ID]
-	if !ok || i+len(events) > len(existing) || !expected.Matches(uint64(i)) {
+	// The expectation must have held where the events were written, at the
+	// version before the first of them.
+	if !ok || i+len(events) > len(existing) || !expected.Matches(existing[i].EventNumber) {
 		return res, dup, true
 	}
 	var last eventstore.RecordedEvent

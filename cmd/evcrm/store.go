@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/evcrm/evcrm/eventstore"
@@ -57,7 +55,7 @@ func newStoreCopyCmd() *cobra.Command {
 				return fmt.Errorf("opening the destination: %w", err)
 			}
 			defer closeDst()
-			return runCopy(ctx, src, dst, page, cmd.ErrOrStderr(), cmd.OutOrStdout(), to)
+			return runCopy(ctx, src, dst, page, cmd.OutOrStdout(), to)
 		},
 	}
 	f := cmd.Flags()
@@ -107,41 +105,19 @@ func openStore(ctx context.Context, kind, url string, migrate bool) (eventstore.
 	return nil, nil, fmt.Errorf("unknown event store %q (want postgres or esdb)", kind)
 }
 
-func runCopy(ctx context.Context, src, dst eventstore.Store, page int, stderr, stdout io.Writer, to string) error {
+func runCopy(ctx context.Context, src, dst eventstore.Store, page int, stdout io.Writer, to string) error {
 	total, err := storecopy.Total(ctx, src)
 	if err != nil {
 		return fmt.Errorf("counting the source's events: %w", err)
 	}
-	visible := false
-	if f, ok := stderr.(*os.File); ok {
-		visible = isTerminal(f)
-	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetDescription("copying"),
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetVisibility(visible),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("events"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionFullWidth(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
-	)
+	bar := newEventBar("copying", total)
 	start := time.Now()
-	st, err := storecopy.Copy(ctx, src, dst, storecopy.Options{PageSize: page, Progress: func(s storecopy.Stats) {
-		if total >= 0 && s.Events > total {
-			total = s.Events
-			bar.ChangeMax64(total)
-		}
-		_ = bar.Set64(s.Events)
-	}})
+	st, err := storecopy.Copy(ctx, src, dst, storecopy.Options{PageSize: page, Progress: func(s storecopy.Stats) { bar.Set(s.Events) }})
 	if err != nil {
-		_ = bar.Exit()
+		bar.Exit()
 		return fmt.Errorf("copy stopped after %d events (%d copied, %d already there): %w", st.Events, st.Copied, st.Present, err)
 	}
-	_ = bar.Finish()
+	bar.Finish()
 	fmt.Fprintf(stdout, "%d events: %d copied, %d already there, in %s (up to source position %s).\n",
 		st.Events, st.Copied, st.Present, time.Since(start).Round(time.Millisecond), st.Last)
 	fmt.Fprintf(stdout, "Next: point evcrm at the new store (EVCRM_EVENTSTORE=%s) and rebuild the read models:\n  evcrm projections rebuild --all\n", to)

@@ -6,10 +6,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/evcrm/evcrm/eventstore/postgres"
-	"github.com/evcrm/evcrm/internal/bus"
-	"github.com/evcrm/evcrm/internal/pgtest"
 )
 
 // TestForwarderNoticesLostLock: the forwarder's lock session dies (the
@@ -19,20 +15,8 @@ import (
 // consumers deduplicate by event ID).
 func TestForwarderNoticesLostLock(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t)
+	store, cp, db := pgStoreDB(t)
 	ctx := context.Background()
-	if err := postgres.Migrate(ctx, db.Pool); err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.Migrate(ctx, db.Pool); err != nil {
-		t.Fatal(err)
-	}
-	store, err := postgres.New(ctx, db.Pool, postgres.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(store.Close)
-	cp := bus.NewCheckpoints(db.Pool)
 	want := appendEvents(t, store, 20)
 	pub := newCapture()
 	startForwarder(t, store, pub, cp, 5)

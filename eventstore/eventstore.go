@@ -330,8 +330,11 @@ type Store interface {
 	// it) has handled them all. Readers may need a moment to reach it.
 	Head(ctx context.Context) (Position, error)
 	// Subscribe catches up from opts.After, then delivers new events live,
-	// until ctx ends (it then returns ctx.Err()) or h fails (it returns h's
-	// error). Every event is delivered exactly once, in Position order.
+	// until ctx ends (it then returns ctx.Err()), h fails (it returns h's
+	// error), the store is closed (ErrClosed) or it cannot read the log (a
+	// server that drops the subscription is not a reason: the esdb backend
+	// subscribes again). Every event is delivered exactly once, in Position
+	// order.
 	Subscribe(ctx context.Context, opts SubscribeOptions, h Handler) error
 	// Close releases the store's resources.
 	Close()

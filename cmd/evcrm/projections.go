@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/evcrm/evcrm/domain/operations"
@@ -286,34 +284,18 @@ func rebuildOne(ctx context.Context, out io.Writer, rt *projections.Runtime, sto
 			return err
 		}
 	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetDescription(name),
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetVisibility(isTerminal(os.Stderr)),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("events"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionFullWidth(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
-	)
+	bar := newEventBar(name, total)
 	start := time.Now()
 	var last projections.Progress
 	err := rt.Rebuild(ctx, name, projections.RebuildOptions{Progress: func(p projections.Progress) {
 		last = p
-		if total >= 0 && p.Events > total {
-			total = p.Events
-			bar.ChangeMax64(total) // events appended meanwhile
-		}
-		_ = bar.Set64(p.Events)
+		bar.Set(p.Events)
 	}})
 	if err != nil {
-		_ = bar.Exit()
+		bar.Exit()
 		return err
 	}
-	_ = bar.Finish()
+	bar.Finish()
 	elapsed := time.Since(start)
 	fmt.Fprintf(out, "%s: generation %d swapped in at %s: %d events in %s (%.0f events/s)\n", name, last.Generation, last.Position,
 		last.Events, elapsed.Round(time.Millisecond), float64(last.Events)/elapsed.Seconds())

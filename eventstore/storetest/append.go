@@ -78,19 +78,23 @@ var appendTests = []test{
 	}},
 	{"Atomic", func(f *fixture) {
 		// The second event's ID is taken, so nothing of the batch is written.
+		stream := f.stream()
 		other := f.stream()
+		if f.opts.EventIDsPerStream {
+			other = stream // taken in the same stream
+		}
 		taken := Event("A", 1)
 		f.append(other, eventstore.NoStream, taken)
-		stream := f.stream()
+		before := f.version(stream)
 		fresh := Event("A", 2)
-		_, err := f.s.Append(f.ctx, stream, eventstore.NoStream, fresh, taken)
+		_, err := f.s.Append(f.ctx, stream, eventstore.Exact(before), fresh, taken)
 		wantErr(f.t, err, eventstore.ErrDuplicateEventID)
-		if v := f.version(stream); v != 0 {
-			f.t.Fatalf("stream at version %d after a failed append", v)
+		if v := f.version(stream); v != before {
+			f.t.Fatalf("stream at version %d after a failed append, want %d", v, before)
 		}
 		// The fresh ID was not consumed.
-		if res := f.append(stream, eventstore.NoStream, fresh); res.Version != 1 {
-			f.t.Fatalf("version %d, want 1", res.Version)
+		if res := f.append(stream, eventstore.Exact(before), fresh); res.Version != before+1 {
+			f.t.Fatalf("version %d, want %d", res.Version, before+1)
 		}
 	}},
 	{"PositionsIncrease", func(f *fixture) {

@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 
 	switch cfg.EventStore {
 	case "esdb":
-		a.Store, err = esdb.New(esdb.Config{ConnectionString: cfg.ESDBURL})
+		a.Store, err = esdb.New(esdb.Config{ConnectionString: cfg.ESDBURL, Logger: logger})
 	default:
 		a.Store, err = postgres.New(ctx, pool, postgres.Config{Logger: logger})
 	}

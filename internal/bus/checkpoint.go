@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+	"log/slog"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/internal/lease"
 )
 
 // Schema creates the tables of this package. It is idempotent; Migrate runs it.
@@ -47,7 +49,12 @@ func MigrateSchema(ctx context.Context, db *pgxpool.Pool, component, ddl string)
 }
 
 // Checkpoints stores forwarders' positions in PostgreSQL.
-type Checkpoints struct{ db *pgxpool.Pool }
+type Checkpoints struct {
+	db       *pgxpool.Pool
+	once     sync.Once
+	leases   *lease.Locker
+	leaseErr error
+}
 
 // NewCheckpoints returns a checkpoint store on db (Migrate must have run).
 func NewCheckpoints(db *pgxpool.Pool) *Checkpoints { return &Checkpoints{db: db} }
@@ -85,38 +92,26 @@ WHERE (bus_checkpoints.commit_position, bus_checkpoints.prepare_position)
 	return nil
 }
 
-// Lock takes the PostgreSQL advisory lock of name on a dedicated connection,
-// waiting until it is free or ctx ends, so only one process at a time runs
-// the singleton called name. unlock releases it (also when the connection
-// drops, as the server ends the session).
-func (c *Checkpoints) Lock(ctx context.Context, name string) (unlock func(), err error) {
-	conn, err := c.db.Acquire(ctx)
+// Lock takes the lease of name (package lease: a watched PostgreSQL
+// advisory lock on a dedicated connection), waiting until it is free or ctx
+// ends, so only one process at a time runs the singleton called name. held
+// ends when ctx does or when the lease is lost (its session failed: another
+// process may take over); unlock releases it.
+func (c *Checkpoints) Lock(ctx context.Context, name string) (held context.Context, unlock func(), err error) {
+	c.once.Do(func() {
+		// The forwarder lock's key has always been this one: old and new
+		// instances exclude each other during a rolling upgrade.
+		c.leases, c.leaseErr = lease.New(lease.Config{ConnConfig: c.db.Config().ConnConfig, Namespace: "evcrm.bus/", Logger: slog.New(slog.DiscardHandler)})
+	})
+	if c.leaseErr != nil {
+		return nil, nil, fmt.Errorf("locking %q: %w", name, c.leaseErr)
+	}
+	h, err := c.leases.Acquire(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("locking %q: %w", name, err)
+		return nil, nil, fmt.Errorf("locking %q: %w", name, err)
 	}
-	var key int64
-	if err := conn.QueryRow(ctx, `SELECT `+lockKeySQL, name).Scan(&key); err != nil {
-		conn.Release()
-		return nil, fmt.Errorf("locking %q: %w", name, err)
-	}
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
-		// The connection may be mid-wait; do not hand it back to the pool.
-		conn.Conn().Close(context.Background())
-		conn.Release()
-		return nil, fmt.Errorf("locking %q: %w", name, err)
-	}
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), lockReleaseTimeout)
-		defer cancel()
-		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
-			conn.Conn().Close(ctx)
-		}
-		conn.Release()
-	}, nil
+	return h.Context(), h.Release, nil
 }
-
-// lockReleaseTimeout bounds the unlock on the way out.
-const lockReleaseTimeout = 5 * time.Second
 
 // lockKeySQL maps a singleton's name ($1) into the advisory-lock key space,
 // in a namespace of its own ("evcrm.bus/") and per schema: advisory locks

@@ -22,8 +22,9 @@ type EventSource interface {
 type CheckpointStore interface {
 	Load(ctx context.Context, name string) (eventstore.Position, error)
 	Save(ctx context.Context, name string, p eventstore.Position) error
-	// Lock makes the forwarder a singleton across processes.
-	Lock(ctx context.Context, name string) (unlock func(), err error)
+	// Lock makes the forwarder a singleton across processes. held ends
+	// when ctx does or when the lock is lost; unlock releases it.
+	Lock(ctx context.Context, name string) (held context.Context, unlock func(), err error)
 }
 
 var _ CheckpointStore = (*Checkpoints)(nil)
@@ -90,7 +91,9 @@ const EventTopicPrefix = "evcrm.events."
 // event ID); nothing is ever skipped.
 //
 // Only one forwarder of a given name runs at a time across processes (a
-// PostgreSQL advisory lock); the others wait and take over if it stops.
+// lease, package internal/lease: a watched PostgreSQL advisory lock); the
+// others wait and take over if it stops or loses its database session, and
+// a forwarder that lost its lease stops publishing at once.
 type Forwarder struct {
 	cfg         ForwarderConfig
 	source      EventSource
@@ -123,31 +126,43 @@ func NewForwarder(source EventSource, publisher message.Publisher, checkpoints C
 // last saved checkpoint.
 func (f *Forwarder) Run(ctx context.Context) error {
 	log := f.cfg.Logger.With("forwarder", f.cfg.Name)
-	unlock, err := f.checkpoints.Lock(ctx, f.cfg.Name)
-	for err != nil {
+	for {
+		held, unlock, err := f.checkpoints.Lock(ctx, f.cfg.Name)
+		for err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Error("cannot take the forwarder lock; retrying", "error", err)
+			if err := sleep(ctx, f.cfg.RetryMax); err != nil {
+				return err
+			}
+			held, unlock, err = f.checkpoints.Lock(ctx, f.cfg.Name)
+		}
+		f.runLocked(held, log)
+		unlock()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		log.Error("cannot take the forwarder lock; retrying", "error", err)
-		if err := sleep(ctx, f.cfg.RetryMax); err != nil {
-			return err
-		}
-		unlock, err = f.checkpoints.Lock(ctx, f.cfg.Name)
+		// Another process may hold the lock now: wait for it again.
+		log.Warn("forwarder lock lost; stopped forwarding until it is taken again", "cause", context.Cause(held))
 	}
-	defer unlock()
+}
 
+// runLocked forwards while ctx (the lock's) lasts, retrying failures with
+// backoff from the last saved checkpoint.
+func (f *Forwarder) runLocked(ctx context.Context, log *slog.Logger) {
 	delay := f.cfg.RetryMin
 	for {
 		err := f.runOnce(ctx)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return
 		}
 		if f.progressed.Swap(false) {
 			delay = f.cfg.RetryMin
 		}
 		log.Error("event forwarding failed; restarting from the checkpoint", "error", err, "retry_in", delay)
-		if err := sleep(ctx, delay); err != nil {
-			return err
+		if sleep(ctx, delay) != nil {
+			return
 		}
 		delay = min(delay*2, f.cfg.RetryMax)
 	}

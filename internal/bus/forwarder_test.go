@@ -143,6 +143,13 @@ func (r *runningForwarder) stop(t *testing.T) {
 // pgStore is the PostgreSQL event store and the checkpoints in one schema.
 func pgStore(t *testing.T) (eventstore.Store, *bus.Checkpoints) {
 	t.Helper()
+	store, cp, _ := pgStoreDB(t)
+	return store, cp
+}
+
+// pgStoreDB is pgStore with its schema.
+func pgStoreDB(t *testing.T) (eventstore.Store, *bus.Checkpoints, *pgtest.DB) {
+	t.Helper()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	if err := postgres.Migrate(ctx, db.Pool); err != nil {
@@ -156,7 +163,7 @@ func pgStore(t *testing.T) (eventstore.Store, *bus.Checkpoints) {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
-	return store, bus.NewCheckpoints(db.Pool)
+	return store, bus.NewCheckpoints(db.Pool), db
 }
 
 func newCheckpoints(t *testing.T) *bus.Checkpoints {

@@ -18,6 +18,7 @@ import (
 	"github.com/evcrm/evcrm/domain/servicecase"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/bus"
+	"github.com/evcrm/evcrm/internal/lease"
 )
 
 // SLAWatcherActor is the principal the SLA watcher's commands are sent as.
@@ -114,14 +115,22 @@ func NewSLAWatcher(db *pgxpool.Pool, store StreamReader, sender Sender, cfg SLAC
 }
 
 // Register subscribes the watcher to case and complaint events and adds its
-// ticker to the bus.
+// ticker to the bus, run by one process at a time across instances (a
+// lease named SLAWatcherLease).
 func (w *SLAWatcher) Register(b *bus.Bus) error {
 	if err := w.Subscribe(b); err != nil {
 		return err
 	}
-	b.AddRunner(w.Run)
+	l, err := lease.New(lease.Config{ConnConfig: w.db.Config().ConnConfig, Logger: w.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	b.AddRunner(func(ctx context.Context) error { return l.Run(ctx, SLAWatcherLease, w.Run) })
 	return nil
 }
+
+// SLAWatcherLease names the lease of the SLA watcher's ticker. Permanent.
+const SLAWatcherLease = "process.sla-watcher"
 
 // Subscribe subscribes the watcher to case and complaint events only; the
 // caller runs the checks (Run or Check).

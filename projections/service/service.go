@@ -28,7 +28,7 @@ type Projection struct{}
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 1 }
+func (Projection) Version() int { return 2 } // 2: tenant column and row-level security
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -43,6 +43,7 @@ func (Projection) EventTypes() []string {
 func (Projection) Schema() string {
 	return `
 CREATE TABLE rm_service_cases (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	case_id                 uuid PRIMARY KEY,
 	customer_id             uuid NOT NULL,
 	queue                   text NOT NULL,

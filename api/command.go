@@ -27,7 +27,7 @@ type CommandHeaders struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the request safe to retry: the same key with the same request returns the original result without acting twice; the same key with another request is refused (422). Keys are kept 24 hours."`
 	IfMatch        string `header:"If-Match" maxLength:"40" doc:"Optimistic concurrency: the stream version (as in the ETag, e.g. \"3\") the command is based on, or * for 'the aggregate exists' (404 if it does not). A version mismatch is refused with 412 and the current version."`
 	OccurredAt     string `header:"Occurred-At" maxLength:"64" doc:"When the fact happened in the world (RFC 3339), if earlier than now, e.g. a call logged afterwards. Default: now."`
-	SourceApp      string `header:"Source-App" maxLength:"100" doc:"The app sending the command, recorded on the events (default: api)."`
+	SourceApp      string `header:"Source-App" maxLength:"100" doc:"The app sending the command, recorded on the events (default: api). Names of evcrm's own processes (evcrm, system:...) are refused (422)."`
 }
 
 // The body is read as raw JSON: huma validates it against the command's
@@ -230,6 +230,9 @@ func (h *commandHandler) handle(ctx context.Context, hdr CommandHeaders, pathID 
 		}
 		f.Set(reflect.ValueOf(pathID))
 	}
+	if err := checkSourceApp(hdr.SourceApp); err != nil {
+		return nil, err
+	}
 	cmd := v.Interface().(domain.Command)
 	expected, err := parseIfMatch(hdr.IfMatch)
 	if err != nil {
@@ -337,7 +340,7 @@ func (h *commandHandler) recorded(ctx context.Context, hdr CommandHeaders, cmd d
 func (h *commandHandler) dispatch(ctx context.Context, p auth.Principal, hdr CommandHeaders, cmd domain.Command, commandID uuid.UUID,
 	expected eventstore.ExpectedVersion, occurredAt time.Time) (*commandOutput, error) {
 	cmd = h.prepare(hdr, cmd, commandID)
-	source := hdr.SourceApp
+	source := strings.TrimSpace(hdr.SourceApp)
 	if source == "" {
 		source = h.s.opts.DefaultSource
 	}
@@ -411,6 +414,17 @@ func requestHash(operation string, pathID uuid.UUID, hdr CommandHeaders, cmd any
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", operation, pathID, hdr.IfMatch, hdr.OccurredAt, hdr.SourceApp)
 	h.Write(b)
 	return h.Sum(nil), nil
+}
+
+// checkSourceApp refuses a Source-App that claims to be evcrm itself: the
+// system actors ("system:sla-watcher"...) and their source "evcrm" are only
+// ever set by evcrm's own process managers.
+func checkSourceApp(v string) error {
+	s := strings.ToLower(strings.TrimSpace(v))
+	if strings.HasPrefix(s, "system:") || strings.HasPrefix(s, "system ") || s == "system" || s == "evcrm" || strings.HasPrefix(s, "evcrm:") {
+		return domain.InvalidField("Source-App", "names one of evcrm's own processes (system:..., evcrm); only evcrm sets those")
+	}
+	return nil
 }
 
 // parseIfMatch reads If-Match: "3", 3, W/"3" or *.

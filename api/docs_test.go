@@ -1,8 +1,8 @@
 package api_test
 
 import (
-	"flag"
 	"fmt"
+	"github.com/evcrm/evcrm/projections/projectiontest"
 	"net/http"
 	"os"
 	"sort"
@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/api-endpoints.md from the OpenAPI document")
+// update is projectiontest.Update (one -update flag per test binary): it
+// rewrites docs/api-endpoints.md from the OpenAPI document.
+var update = projectiontest.Update
 
 // TestEndpointsDocUpToDate keeps docs/api-endpoints.md equal to the
 // operations the server registers.

@@ -292,6 +292,8 @@ func fieldLocation(field string) string {
 	switch field {
 	case "occurred_at":
 		return "header.Occurred-At"
+	case "Source-App":
+		return "header.Source-App"
 	case "":
 		return "body"
 	}

@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/evcrm/evcrm/internal/auth"
 	"github.com/evcrm/evcrm/queries"
 	"github.com/google/uuid"
 )
@@ -24,8 +26,11 @@ type timelineInput struct {
 	Type     []string `query:"type,explode" maxItems:"50" doc:"Only events of these types"`
 	From     string   `query:"from" maxLength:"64" doc:"Only events that occurred at or after this date or time"`
 	To       string   `query:"to" maxLength:"64" doc:"Only events that occurred before this date or time"`
-	Data     bool     `query:"data" doc:"Include each event's data"`
+	Data     bool     `query:"data" doc:"Include each event's data (with its actor and role): only for the roles that may read streams (admin, auditor); 403 for the others"`
 }
+
+// errTimelineData refuses data=true to the roles that may not read streams.
+var errTimelineData = fmt.Errorf("%w: data=true (the events' data, actor and role) is only for the roles that may read streams (admin, auditor)", auth.ErrForbidden)
 
 type timelineOutput struct {
 	Body queries.Page[queries.TimelineEntry]
@@ -53,7 +58,7 @@ func (r *queryRoutes) registerCustomer() {
 		OperationID: "getCustomerTimeline", Method: http.MethodGet, Path: "/v1/customers/{id}/timeline", Tags: tags,
 		Summary:     "Customer timeline",
 		Description: "Every interaction and life-cycle event about the customer (its leads, opportunities, orders, cases, complaints, feedback...), newest first. Keyset-paginated: pass next as cursor.",
-		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusGatewayTimeout},
+		Errors:      []int{http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusGatewayTimeout},
 	}, CustomerReaders, func(ctx context.Context, in *timelineInput) (*timelineOutput, error) {
 		if err := r.consistent(ctx, in.Consistency, []string{customerModels[0]}); err != nil {
 			return nil, err
@@ -61,6 +66,13 @@ func (r *queryRoutes) registerCustomer() {
 		id, err := uuid.Parse(in.ID)
 		if err != nil {
 			return nil, queryError("id", "must be a UUID")
+		}
+		if in.Data {
+			// Event data carries who did what in which role: the audit
+			// trail, for the roles that may read streams.
+			if p, ok := auth.FromContext(ctx); !ok || !p.Allowed(StreamReaders) {
+				return nil, errTimelineData
+			}
 		}
 		f := queries.TimelineFilter{Categories: in.Category, Types: in.Type, WithData: in.Data, Limit: in.Limit, Cursor: in.Cursor}
 		if in.From != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/evcrm/evcrm/internal/tenant"
 )
 
 // RolesExtension is the OpenAPI extension listing the roles an operation
@@ -125,7 +126,8 @@ func authenticate(hapi huma.API, authn Authenticator) func(huma.Context, func(hu
 		if info, ok := ctx.Value(keyRequestInfo).(*requestInfo); ok {
 			info.principal, info.role = p.Name, string(p.Role)
 		}
-		next(huma.WithContext(hctx, auth.WithPrincipal(ctx, p)))
+		// The token's tenant scopes everything the request reads.
+		next(huma.WithContext(hctx, tenant.WithContext(auth.WithPrincipal(ctx, p), p.Tenant)))
 	}
 }
 

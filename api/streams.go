@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/evcrm/evcrm/commands"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/auth"
 	"github.com/google/uuid"
@@ -53,7 +54,7 @@ func (s *Server) registerStreams() {
 		Method:      http.MethodGet,
 		Path:        "/v1/streams/{stream}",
 		Summary:     "Read an aggregate's stream",
-		Description: "The recorded events of one aggregate, oldest first, with their metadata (who, when, from where, why): the audit trail of the record.",
+		Description: "The recorded events of one aggregate, oldest first, with their metadata (who, when, from where, why): the audit trail of the record. Only streams of the token's tenant exist (the tenant of a stream is that of its first event); any other answers 404.",
 		Tags:        []string{"Audit"},
 		Errors:      []int{http.StatusBadRequest, http.StatusNotFound},
 	}, StreamReaders, s.readStream)
@@ -62,6 +63,14 @@ func (s *Server) registerStreams() {
 func (s *Server) readStream(ctx context.Context, in *streamInput) (*streamOutput, error) {
 	if err := eventstore.ValidateStreamID(in.Stream); err != nil {
 		return nil, err
+	}
+	// A stream of another tenant does not exist for this one.
+	owner, exists, err := commands.StreamTenant(ctx, s.opts.Store, in.Stream)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := auth.FromContext(ctx); !exists || !ok || owner != p.Tenant {
+		return nil, eventstore.ErrStreamNotFound
 	}
 	version, err := s.opts.Store.StreamVersion(ctx, in.Stream)
 	if err != nil {

@@ -11,12 +11,14 @@ import (
 	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/sla"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/internal/tenant"
 	"github.com/google/uuid"
 )
 
-// Sequences hand out numbers 1, 2, 3... per name (apistore.Sequences).
+// Sequences hand out numbers 1, 2, 3... per tenant and name
+// (apistore.Sequences).
 type Sequences interface {
-	Next(ctx context.Context, name string) (int64, error)
+	Next(ctx context.Context, tenant, name string) (int64, error)
 }
 
 // Deps are what some handlers need besides the event store.
@@ -118,18 +120,30 @@ func unknownReference(field, category string) error {
 }
 
 // mustExist refuses a command that refers to an aggregate that does not
-// exist (a validation error on field). A zero id passes: the aggregate's own
-// validation reports a missing required reference.
+// exist in the command's tenant (a validation error on field, the same for
+// a record of another tenant as for none). A zero id passes: the
+// aggregate's own validation reports a missing required reference.
 func mustExist(ctx context.Context, store eventstore.Store, category string, id uuid.UUID, field string) error {
 	if id == uuid.Nil {
 		return nil
 	}
-	v, err := store.StreamVersion(ctx, eventstore.StreamID(category, id))
+	ok, err := ownStream(ctx, store, eventstore.StreamID(category, id))
 	if err != nil {
 		return fmt.Errorf("checking %s %s: %w", category, id, err)
 	}
-	if v == 0 {
+	if !ok {
 		return unknownReference(field, category)
 	}
 	return nil
+}
+
+// ownStream reports whether the stream exists and belongs to the tenant of
+// ctx (which Handle always sets for the enrichers it runs).
+func ownStream(ctx context.Context, store eventstore.Store, streamID string) (bool, error) {
+	t, exists, err := StreamTenant(ctx, store, streamID)
+	if err != nil || !exists {
+		return false, err
+	}
+	want, _ := tenant.FromContext(ctx)
+	return t == want, nil
 }

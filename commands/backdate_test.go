@@ -67,7 +67,7 @@ func TestBackdatingRules(t *testing.T) {
 
 type counter struct{ n atomic.Int64 }
 
-func (c *counter) Next(context.Context, string) (int64, error) { return c.n.Add(1), nil }
+func (c *counter) Next(context.Context, string, string) (int64, error) { return c.n.Add(1), nil }
 
 // TestBackdatingAgreesWithSLAVerdicts replays the findings on the
 // real aggregates: facts dated before the record's own earlier facts are

@@ -8,6 +8,7 @@ import (
 	"github.com/evcrm/evcrm/domain/customer"
 	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/servicecase"
+	"github.com/evcrm/evcrm/internal/tenant"
 )
 
 // complaintCatalogue declares the commands of the complaint aggregate.
@@ -37,7 +38,8 @@ func complaintCatalogue(d *Dispatcher, deps Deps) Catalogue {
 					if c.Reference == "" {
 						// One number per year; a failed command leaves a gap.
 						year := clock().UTC().Year()
-						n, err := deps.Sequences.Next(ctx, "complaint/"+strconv.Itoa(year))
+						t, _ := tenant.FromContext(ctx)
+						n, err := deps.Sequences.Next(ctx, t, "complaint/"+strconv.Itoa(year))
 						if err != nil {
 							return c, err
 						}

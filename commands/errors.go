@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
 )
 
@@ -18,6 +19,12 @@ var (
 	// unsupported schema version, bad JSON). The aggregate is not decided on
 	// partial state.
 	ErrCorruptStream = errors.New("stream cannot be replayed")
+	// ErrIDUnavailable refuses a creation whose client-chosen ID is taken by
+	// a record of another tenant. It says nothing about that record; a
+	// command on an existing record of another tenant gets the aggregate's
+	// own not-found error instead, as if the record did not exist.
+	ErrIDUnavailable = &domain.Error{Kind: domain.KindConflict, Code: "id_unavailable",
+		Message: "this ID cannot be used: choose another, or leave it out to let the server make one"}
 )
 
 // PreconditionError reports a failed caller precondition.

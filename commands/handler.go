@@ -10,6 +10,7 @@ import (
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/internal/tenant"
 	"github.com/google/uuid"
 )
 
@@ -203,12 +204,16 @@ func NewHandler[S any, P interface {
 func (h *Handler[S, P]) Category() string { return h.category }
 
 // Load replays the aggregate id read-only, from its snapshot when it has
-// one (see Config.Snapshots). A missing aggregate is the zero State at
-// version 0.
+// one (see Config.Snapshots). A missing aggregate, or one of another tenant
+// than ctx's (tenant.FromContext, when set), is the zero State at version 0.
 func (h *Handler[S, P]) Load(ctx context.Context, id uuid.UUID) (*S, uint64, error) {
-	r, err := h.load(ctx, eventstore.StreamID(h.category, id), uuid.Nil, true)
+	t, scoped := tenant.FromContext(ctx)
+	r, err := h.load(ctx, t, eventstore.StreamID(h.category, id), uuid.Nil, true)
 	if err != nil {
 		return nil, 0, err
+	}
+	if scoped && r.version > 0 && r.tenant != t {
+		return new(S), 0, nil
 	}
 	return r.state, r.version, nil
 }
@@ -229,6 +234,8 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	}
 	streamID := eventstore.StreamID(h.category, id)
 	res.StreamID, res.AggregateID = streamID, id
+	// Enrichers (cross-aggregate checks) see only this tenant's records.
+	ctx = tenant.WithContext(ctx, meta.Tenant)
 
 	commandID := meta.CommandID
 	// fresh: the command ID is new, so the stream cannot hold this
@@ -263,9 +270,17 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 	full := h.snapshots == nil
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
-		st, err := h.load(ctx, streamID, commandID, !full)
+		st, err := h.load(ctx, meta.Tenant, streamID, commandID, !full)
 		if err != nil {
 			return res, err
+		}
+		// A stream of another tenant is, to this command, a stream that
+		// does not exist: the aggregate decides on its zero state, so the
+		// answer is the same as for a missing record (see ErrIDUnavailable
+		// for creations).
+		foreign := st.version > 0 && st.tenant != meta.Tenant
+		if foreign {
+			st = replayed[S]{state: new(S)}
 		}
 		// A snapshot hides the start of the stream, where this command's
 		// events may lie if it is a repeat. Appending anew would then fail
@@ -328,6 +343,12 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 			}
 			return res, err
 		}
+		if foreign {
+			if len(events) == 0 {
+				return res, nil
+			}
+			return res, ErrIDUnavailable
+		}
 		if len(events) == 0 {
 			if recheck() {
 				continue
@@ -349,6 +370,7 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 		if err == nil {
 			res.Version, res.Position, res.EventIDs = ar.Version, ar.Position, ids
 			if h.snapshots != nil && ar.Version-st.base >= uint64(h.cfg.SnapshotEvery) {
+				st.tenant = meta.Tenant // also of a stream this command started
 				h.saveSnapshot(ctx, streamID, st, data, ar)
 			}
 			return res, nil
@@ -457,7 +479,9 @@ type StreamReader interface {
 }
 
 // Load replays a stream read-only into a fresh S, for cross-aggregate checks
-// and tests. A missing stream is the zero S at version 0. reg nil means
+// and tests. A missing stream is the zero S at version 0, and so is a stream
+// of another tenant than ctx's when ctx carries one (tenant.WithContext; the
+// enrichers of a Handler always get the command's tenant). reg nil means
 // domain.Events.
 func Load[S any, P interface {
 	*S
@@ -470,7 +494,23 @@ func Load[S any, P interface {
 	if err != nil {
 		return nil, 0, err
 	}
+	if t, scoped := tenant.FromContext(ctx); scoped && r.version > 0 && r.tenant != t {
+		return new(S), 0, nil
+	}
 	return r.state, r.version, nil
+}
+
+// StreamTenant returns the tenant of a stream: the tenant recorded on its
+// first event. exists is false for a missing stream.
+func StreamTenant(ctx context.Context, store StreamReader, streamID string) (t string, exists bool, err error) {
+	page, err := store.ReadStream(ctx, streamID, eventstore.ReadStreamOptions{Direction: eventstore.Forwards, From: 1, Limit: 1})
+	if errors.Is(err, eventstore.ErrStreamNotFound) || (err == nil && len(page) == 0) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("reading %s: %w", streamID, err)
+	}
+	return page[0].Metadata.Tenant, true, nil
 }
 
 type replayed[S any] struct {
@@ -483,6 +523,9 @@ type replayed[S any] struct {
 	// lastAt is the latest occurred-at of the events replayed (zero when
 	// none was: a new stream, or all in the snapshot).
 	lastAt time.Time
+	// tenant is the stream's tenant: that of its first event (or of the
+	// snapshot, which is only ever saved and loaded for its own tenant).
+	tenant string
 	// prior is the result of an earlier handling of the same command, when
 	// the stream holds its events.
 	prior        *Result
@@ -529,6 +572,9 @@ func replayFrom[S any, P interface {
 				return out, fmt.Errorf("%w: %s@%d: %w", ErrCorruptStream, streamID, re.Version, err)
 			}
 			s.Apply(e)
+			if re.Version == 1 {
+				out.tenant = re.Metadata.Tenant
+			}
 			out.version, out.position = re.Version, re.Position
 			if at := occurredAtOf(re); at.After(out.lastAt) {
 				out.lastAt = at
@@ -555,9 +601,9 @@ func replayFrom[S any, P interface {
 // after it when snapshots are on, useSnapshot is set and a usable snapshot
 // exists, else from the whole stream. A snapshot that does not fit the
 // stream is logged and ignored.
-func (h *Handler[S, P]) load(ctx context.Context, streamID string, commandID uuid.UUID, useSnapshot bool) (replayed[S], error) {
+func (h *Handler[S, P]) load(ctx context.Context, tenant, streamID string, commandID uuid.UUID, useSnapshot bool) (replayed[S], error) {
 	if useSnapshot && h.snapshots != nil {
-		if start, ok := h.restore(ctx, streamID); ok {
+		if start, ok := h.restore(ctx, tenant, streamID); ok {
 			r, err := replayFrom[S, P](ctx, h.store, h.cfg.Registry, streamID, h.cfg.PageSize, commandID, start)
 			if !errors.Is(err, ErrCorruptStream) {
 				return r, err
@@ -569,11 +615,11 @@ func (h *Handler[S, P]) load(ctx context.Context, streamID string, commandID uui
 	return replay[S, P](ctx, h.store, h.cfg.Registry, streamID, h.cfg.PageSize, commandID)
 }
 
-// restore returns the state of streamID's snapshot; false when there is no
-// usable one.
-func (h *Handler[S, P]) restore(ctx context.Context, streamID string) (replayed[S], bool) {
+// restore returns the state of tenant's snapshot of streamID; false when
+// there is no usable one.
+func (h *Handler[S, P]) restore(ctx context.Context, tenant, streamID string) (replayed[S], bool) {
 	log := h.cfg.logger()
-	snap, ok, err := h.snapshots.Load(ctx, streamID)
+	snap, ok, err := h.snapshots.Load(ctx, tenant, streamID)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return replayed[S]{}, false // the replay reports the context's end
@@ -593,7 +639,7 @@ func (h *Handler[S, P]) restore(ctx context.Context, streamID string) (replayed[
 			slog.Uint64("version", snap.Version), slog.Any("error", err))
 		return replayed[S]{}, false
 	}
-	return replayed[S]{state: s, version: snap.Version, position: snap.Position, base: snap.Version}, true
+	return replayed[S]{state: s, version: snap.Version, position: snap.Position, base: snap.Version, tenant: tenant}, true
 }
 
 // snapshotSaveTimeout bounds saving a snapshot after an append.
@@ -625,7 +671,7 @@ func (h *Handler[S, P]) saveSnapshot(ctx context.Context, streamID string, st re
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotSaveTimeout)
 	defer cancel()
-	err = h.snapshots.Save(ctx, Snapshot{StreamID: streamID, Version: ar.Version, Position: ar.Position, Schema: h.schema,
+	err = h.snapshots.Save(ctx, Snapshot{Tenant: st.tenant, StreamID: streamID, Version: ar.Version, Position: ar.Position, Schema: h.schema,
 		State: b, TakenAt: h.cfg.Clock().UTC()})
 	if err != nil {
 		log.WarnContext(ctx, "commands: saving snapshot", slog.String("stream", streamID), slog.Uint64("version", ar.Version), slog.Any("error", err))

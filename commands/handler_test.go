@@ -74,7 +74,7 @@ func TestHandle(t *testing.T) {
 			t.Fatalf("event IDs = %v, want derived from the command ID", res.EventIDs)
 		}
 
-		res = mustDispatch(t, b.d, CountTally{TallyID: id, By: 3}, commands.Metadata{Actor: "bob"})
+		res = mustDispatch(t, b.d, CountTally{TallyID: id, By: 3}, commands.Metadata{Actor: "bob", Tenant: "acme"})
 		if res.Version != 3 || len(res.EventIDs) != 2 {
 			t.Fatalf("result = %+v, want two events up to version 3", res)
 		}

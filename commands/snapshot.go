@@ -12,6 +12,9 @@ import (
 // Snapshot is the state of one stream's aggregate after its event Version,
 // encoded by the aggregate (domain.Snapshotter) in schema Schema.
 type Snapshot struct {
+	// Tenant owns the snapshot: a snapshot is keyed by tenant and stream,
+	// so a command of one tenant never loads another tenant's snapshot.
+	Tenant   string
 	StreamID string
 	Version  uint64
 	// Position is the global position of the event at Version.
@@ -25,10 +28,10 @@ type Snapshot struct {
 // the handler falls back to a full replay when Load fails or finds nothing
 // usable, and ignores Save errors (it logs them).
 type SnapshotStore interface {
-	// Load returns the stream's snapshot; false when there is none.
-	Load(ctx context.Context, streamID string) (Snapshot, bool, error)
-	// Save stores s unless the stream has a snapshot of the same schema at
-	// a later version.
+	// Load returns tenant's snapshot of the stream; false when there is none.
+	Load(ctx context.Context, tenant, streamID string) (Snapshot, bool, error)
+	// Save stores s unless s.Tenant has a snapshot of the stream of the same
+	// schema at a later version.
 	Save(ctx context.Context, s Snapshot) error
 }
 
@@ -39,15 +42,17 @@ const DefaultSnapshotEvery = 100
 // tools. The zero value is ready to use.
 type MemorySnapshots struct {
 	mu    sync.Mutex
-	snaps map[string]Snapshot
+	snaps map[snapKey]Snapshot
 	saves int
 }
 
+type snapKey struct{ tenant, stream string }
+
 // Load implements SnapshotStore.
-func (m *MemorySnapshots) Load(_ context.Context, streamID string) (Snapshot, bool, error) {
+func (m *MemorySnapshots) Load(_ context.Context, tenant, streamID string) (Snapshot, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.snaps[streamID]
+	s, ok := m.snaps[snapKey{tenant, streamID}]
 	s.State = append([]byte(nil), s.State...)
 	return s, ok, nil
 }
@@ -56,14 +61,15 @@ func (m *MemorySnapshots) Load(_ context.Context, streamID string) (Snapshot, bo
 func (m *MemorySnapshots) Save(_ context.Context, s Snapshot) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.snaps[s.StreamID]; ok && old.Schema == s.Schema && old.Version >= s.Version {
+	k := snapKey{s.Tenant, s.StreamID}
+	if old, ok := m.snaps[k]; ok && old.Schema == s.Schema && old.Version >= s.Version {
 		return nil
 	}
 	if m.snaps == nil {
-		m.snaps = map[string]Snapshot{}
+		m.snaps = map[snapKey]Snapshot{}
 	}
 	s.State = append([]byte(nil), s.State...)
-	m.snaps[s.StreamID] = s
+	m.snaps[k] = s
 	m.saves++
 	return nil
 }
@@ -81,9 +87,9 @@ func (m *MemorySnapshots) Put(s Snapshot) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.snaps == nil {
-		m.snaps = map[string]Snapshot{}
+		m.snaps = map[snapKey]Snapshot{}
 	}
-	m.snaps[s.StreamID] = s
+	m.snaps[snapKey{s.Tenant, s.StreamID}] = s
 }
 
 func (c Config) logger() *slog.Logger {

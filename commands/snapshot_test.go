@@ -97,7 +97,7 @@ func setupSnapshots(t *testing.T, every int, snaps commands.SnapshotStore) *snap
 
 func (b *snapBundle) snapshot(t *testing.T, id uuid.UUID) commands.Snapshot {
 	t.Helper()
-	s, ok, err := b.snaps.Load(context.Background(), "tally-"+id.String())
+	s, ok, err := b.snaps.Load(context.Background(), "", "tally-"+id.String())
 	if err != nil || !ok {
 		t.Fatalf("no snapshot of %s: %v", id, err)
 	}
@@ -256,7 +256,7 @@ type failingSnapshots struct{}
 
 var errSnapshots = errors.New("snapshot table on fire")
 
-func (failingSnapshots) Load(context.Context, string) (commands.Snapshot, bool, error) {
+func (failingSnapshots) Load(context.Context, string, string) (commands.Snapshot, bool, error) {
 	return commands.Snapshot{}, false, errSnapshots
 }
 func (failingSnapshots) Save(context.Context, commands.Snapshot) error { return errSnapshots }

@@ -441,6 +441,9 @@ func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock, r
 		if _, err := tx.Exec(ctx, p.Schema()); err != nil {
 			return fmt.Errorf("projection %s v%d: running its schema DDL: %w", p.Name(), p.Version(), err)
 		}
+		if err := isolate(ctx, tx, p.Name(), schema); err != nil {
+			return err
+		}
 		g, err = scanGen(tx.QueryRow(ctx, `INSERT INTO `+r.catalog+` (generation, name, version, schema_name, state,
 			target_commit, target_prepare, activated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $5 = 'active' THEN now() END)

@@ -41,6 +41,10 @@ type noted struct {
 
 func (noted) EventType() string { return "TestNoted" }
 
+// allTenants: the tests read the tables of every tenant (the test events
+// have none).
+var allTenants = pgtest.Options{Settings: map[string]string{projections.AllTenantsSetting: "on"}}
+
 var registry = func() *domain.Registry {
 	r := domain.NewRegistry()
 	r.Register(
@@ -77,8 +81,8 @@ func (c *counts) Schema() string {
 	if c.version >= 2 {
 		extra = ", doubled bigint NOT NULL"
 	}
-	return `CREATE TABLE rm_test_counts (key text PRIMARY KEY, total bigint NOT NULL, history text NOT NULL` + extra + `);
-		CREATE TABLE rm_test_log (position text PRIMARY KEY, key text NOT NULL);`
+	return `CREATE TABLE rm_test_counts (` + projections.TenantColumnDDL + `, key text PRIMARY KEY, total bigint NOT NULL, history text NOT NULL` + extra + `);
+		CREATE TABLE rm_test_log (` + projections.TenantColumnDDL + `, position text PRIMARY KEY, key text NOT NULL);`
 }
 
 func (c *counts) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) error {
@@ -122,7 +126,7 @@ func setup(t *testing.T) *bundle {
 	t.Cleanup(s.Close)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
-	return &bundle{db: pgtest.New(t), store: s, rng: rand.New(rand.NewPCG(seed, 1))}
+	return &bundle{db: pgtest.New(t, allTenants), store: s, rng: rand.New(rand.NewPCG(seed, 1))}
 }
 
 func (b *bundle) runtime(t *testing.T, store eventstore.Store, cfg projections.Config, ps ...projections.Projection) *projections.Runtime {
@@ -647,7 +651,7 @@ var _ projections.EventCounter = (*postgres.Store)(nil)
 // with concurrent writers whose transactions commit out of order.
 func TestPostgresEventStore(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t, pgtest.Options{MaxConns: 16})
+	db := pgtest.New(t, pgtest.Options{MaxConns: 16, Settings: allTenants.Settings})
 	ctx := context.Background()
 	if err := postgres.Migrate(ctx, db.Pool); err != nil {
 		t.Fatal(err)

@@ -191,7 +191,7 @@ func (w *worker) apply(ctx context.Context, evs []eventstore.RecordedEvent, swap
 			return fmt.Errorf("projection %s: %w (expected %s, found %s)", w.p.Name(), errMoved, w.pos, at)
 		}
 		if len(decoded) > 0 {
-			if err := w.p.Apply(ctx, tx, decoded); err != nil {
+			if err := applyByTenant(ctx, tx, w.p, decoded); err != nil {
 				return w.attribute(err, decoded)
 			}
 		}

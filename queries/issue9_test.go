@@ -11,6 +11,7 @@ import (
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/servicecase"
+	"github.com/evcrm/evcrm/internal/tenant"
 	pt "github.com/evcrm/evcrm/projections/projectiontest"
 	"github.com/evcrm/evcrm/queries"
 )
@@ -36,7 +37,7 @@ func TestCasesWithoutSLAWaitingAndRespondedUnassigned(t *testing.T) {
 		pt.Do[servicecase.State](s, servicecase.Category, servicecase.RecordFirstResponse{CaseID: responded, AgentID: "user:sam"})
 	})
 	// now (the golden clock) is days after every deadline of SupportSLA's P1.
-	ctx := context.Background()
+	ctx := tenant.WithContext(context.Background(), pt.Tenant)
 
 	c, err := q.Customer360(ctx, ann)
 	if err != nil {
@@ -99,7 +100,7 @@ func TestDailyEventsIncludeTheDayOfTo(t *testing.T) {
 		pt.Do[customer.State](s, customer.Category, customer.RegisterCustomer{CustomerID: pt.ID("ann"),
 			Details: customer.Details{Kind: customer.KindPerson, DisplayName: "Ann"}})
 	})
-	ctx := context.Background()
+	ctx := tenant.WithContext(context.Background(), pt.Tenant)
 	at := pt.FixtureStart.Add(10 * time.Hour)
 	day := at.UTC().Format(time.DateOnly)
 	midnight := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
@@ -159,7 +160,7 @@ func TestFunnelAndStageDefinitions(t *testing.T) {
 		stage("qualification", 3*time.Hour)  // back
 		stage("proposal", 4*time.Hour)       // 4h more in qualification: 6h in all
 	})
-	ctx := context.Background()
+	ctx := tenant.WithContext(context.Background(), pt.Tenant)
 	funnel, err := q.Funnel(ctx, camp)
 	if err != nil {
 		t.Fatal(err)

@@ -27,21 +27,30 @@ import (
 )
 
 // DB is what the queries need: a pool (or a connection) whose search_path
-// reaches the serving schema.
+// reaches the serving schema. Every statement runs in a read-only
+// transaction of its own, scoped to the tenant of its context.
 type DB interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// reader is what the queries run statements on.
+type reader interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // Queries reads the read models.
 type Queries struct {
-	db DB
+	db reader
 	// Now is the clock of time-dependent figures (default time.Now).
 	Now func() time.Time
 }
 
-// New returns the queries over db.
-func New(db DB) *Queries { return &Queries{db: db, Now: time.Now} }
+// New returns the queries over db. Each call reads as the tenant of its
+// context (tenant.WithContext): row-level security on the read-model
+// tables hides every other tenant's rows, and a context without a tenant
+// fails with ErrNoTenant.
+func New(db DB) *Queries { return &Queries{db: scoped{db}, Now: time.Now} }
 
 func (q *Queries) now() time.Time { return q.Now().UTC() }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore/memory"
 	"github.com/evcrm/evcrm/internal/pgtest"
+	"github.com/evcrm/evcrm/internal/tenant"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/evcrm/evcrm/projections/projectiontest"
 	"github.com/evcrm/evcrm/projections/readmodels"
@@ -24,17 +25,40 @@ var now = time.Date(2026, 2, 4, 12, 0, 0, 0, time.UTC)
 
 func setup(t *testing.T) *queries.Queries {
 	t.Helper()
-	return setupWith(t, projectiontest.Fixture)
+	q, _ := setupFixture(t, true)
+	return q
+}
+
+// setupFixture projects the fixture, as tenant projectiontest.Tenant (or,
+// without acme, as tenant "initech") and returns the queries over it.
+func setupFixture(t *testing.T, acme bool) (*queries.Queries, *pgtest.DB) {
+	t.Helper()
+	tenant := ""
+	if !acme {
+		tenant = "initech"
+	}
+	return setupScenario(t, tenant, projectiontest.Fixture)
 }
 
 // setupWith runs scenario from projectiontest.FixtureStart and returns
 // queries over its read models, at now.
 func setupWith(t *testing.T, scenario func(*projectiontest.Scenario)) *queries.Queries {
 	t.Helper()
+	q, _ := setupScenario(t, "", scenario)
+	return q
+}
+
+// setupScenario runs scenario as tenant (empty: projectiontest.Tenant) and
+// returns queries over its read models, at now, and the database.
+func setupScenario(t *testing.T, tenant string, scenario func(*projectiontest.Scenario)) (*queries.Queries, *pgtest.DB) {
+	t.Helper()
 	db := pgtest.New(t)
 	store := memory.New(memory.WithClock(func() time.Time { return projectiontest.FixtureStart }))
 	t.Cleanup(store.Close)
 	s := projectiontest.NewScenario(t, store, projectiontest.FixtureStart)
+	if tenant != "" {
+		s.Tenant = tenant
+	}
 	scenario(s)
 	rt, err := projections.New(context.Background(), projections.Config{Pool: db.Pool, Store: store,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 20 * time.Millisecond}, readmodels.All()...)
@@ -57,7 +81,7 @@ func setupWith(t *testing.T, scenario func(*projectiontest.Scenario)) *queries.Q
 	}
 	q := queries.New(db.Pool)
 	q.Now = func() time.Time { return now }
-	return q
+	return q, db
 }
 
 func golden(t *testing.T, name string, v any) {
@@ -74,7 +98,7 @@ var january = queries.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	q := setup(t)
-	ctx := context.Background()
+	ctx := tenant.WithContext(context.Background(), projectiontest.Tenant)
 	acme := projectiontest.ID("acme")
 	for _, tc := range []struct {
 		name string
@@ -107,7 +131,7 @@ func TestGolden(t *testing.T) {
 func TestKeysetPagination(t *testing.T) {
 	t.Parallel()
 	q := setup(t)
-	ctx := context.Background()
+	ctx := tenant.WithContext(context.Background(), projectiontest.Tenant)
 	acme := projectiontest.ID("acme")
 
 	all, err := q.Timeline(ctx, acme, queries.TimelineFilter{Limit: 500})
@@ -179,7 +203,7 @@ func TestKeysetPagination(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	q := setup(t)
-	ctx := context.Background()
+	ctx := tenant.WithContext(context.Background(), projectiontest.Tenant)
 	for name, err := range map[string]error{
 		"cursor":       second(q.Timeline(ctx, projectiontest.ID("acme"), queries.TimelineFilter{Cursor: "!!not base64"})),
 		"cursor shape": second(q.Opportunities(ctx, queries.OpportunityFilter{Cursor: "WyJ4Il0"})),

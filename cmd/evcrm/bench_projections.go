@@ -37,6 +37,7 @@ import (
 	"github.com/evcrm/evcrm/domain/sla"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/postgres"
+	"github.com/evcrm/evcrm/internal/tenant"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/evcrm/evcrm/projections/readmodels"
 	"github.com/evcrm/evcrm/queries"
@@ -202,11 +203,23 @@ func benchRebuild(ctx context.Context, rt *projections.Runtime, name string, tot
 	return time.Since(start), events, err
 }
 
+// benchTenant is the tenant of the benchmark's events.
+const benchTenant = "bench"
+
 // benchQueries measures query latency on the rebuilt read models.
 func benchQueries(ctx context.Context, out io.Writer, pool *pgxpool.Pool, o projBenchOptions) error {
 	q := queries.New(pool)
+	ctx = tenant.WithContext(ctx, benchTenant)
+	tx, err := pool.Begin(ctx) // the read models' row-level security shows the bench tenant's rows
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only
+	if err := projections.SetTenant(ctx, tx, benchTenant); err != nil {
+		return err
+	}
 	var rows struct{ opps, open, cases, openCases, timeline int64 }
-	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM rm_pipeline_opportunities),
+	err = tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM rm_pipeline_opportunities),
 		(SELECT count(*) FROM rm_pipeline_opportunities WHERE status = 'open'), (SELECT count(*) FROM rm_service_cases),
 		(SELECT count(*) FROM rm_service_cases WHERE queue = 'support' AND status IN ('open', 'waiting_on_customer')),
 		(SELECT count(*) FROM rm_customer_timeline)`).Scan(&rows.opps, &rows.open, &rows.cases, &rows.openCases, &rows.timeline)
@@ -214,10 +227,11 @@ func benchQueries(ctx context.Context, out io.Writer, pool *pgxpool.Pool, o proj
 		return err
 	}
 	var busy uuid.UUID
-	if err := pool.QueryRow(ctx, `SELECT customer_id FROM rm_customer_timeline GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1`).
+	if err := tx.QueryRow(ctx, `SELECT customer_id FROM rm_customer_timeline GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1`).
 		Scan(&busy); err != nil {
 		return err
 	}
+	_ = tx.Rollback(ctx)
 	fmt.Fprintf(out, "read models: %d opportunities (%d open), %d cases (%d open in the support queue), %d timeline entries\n",
 		rows.opps, rows.open, rows.cases, rows.openCases, rows.timeline)
 	page, err := q.QueueCases(ctx, queries.QueueFilter{Queue: "support", Limit: 50})
@@ -353,7 +367,7 @@ func loadBenchLog(ctx context.Context, store eventstore.Store, o projBenchOption
 				return 0, 0, err
 			}
 			data[i] = eventstore.EventData{ID: uuid.New(), Type: typ, SchemaVersion: ver, Data: raw,
-				Metadata: eventstore.Metadata{Actor: "user:bench", ActorRole: "admin", Source: "bench", OccurredAt: g.at}}
+				Metadata: eventstore.Metadata{Actor: "user:bench", ActorRole: "admin", Source: "bench", Tenant: benchTenant, OccurredAt: g.at}}
 		}
 		select {
 		case jobs <- job{stream, data}:

@@ -201,7 +201,7 @@ func TestSequences(t *testing.T) {
 	seen := map[int64]bool{}
 	for range 10 {
 		wg.Go(func() {
-			n, err := s.Next(ctx, "complaint/2026")
+			n, err := s.Next(ctx, "acme", "complaint/2026")
 			if err != nil {
 				t.Error(err)
 				return
@@ -217,7 +217,10 @@ func TestSequences(t *testing.T) {
 			t.Fatalf("numbers handed out: %v, want 1..10 once each", seen)
 		}
 	}
-	if n, err := s.Next(ctx, "complaint/2027"); err != nil || n != 1 {
+	if n, err := s.Next(ctx, "acme", "complaint/2027"); err != nil || n != 1 {
 		t.Fatalf("another sequence starts at %d, %v", n, err)
+	}
+	if n, err := s.Next(ctx, "globex", "complaint/2026"); err != nil || n != 1 {
+		t.Fatalf("another tenant's sequence starts at %d, %v", n, err)
 	}
 }

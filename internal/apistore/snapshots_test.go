@@ -21,18 +21,18 @@ func TestSnapshots(t *testing.T) {
 	s := apistore.NewSnapshots(db.Pool)
 	const stream = "campaign-ca000000-0000-4000-8000-000000000001"
 
-	if _, ok, err := s.Load(ctx, stream); ok || err != nil {
+	if _, ok, err := s.Load(ctx, "acme", stream); ok || err != nil {
 		t.Fatalf("Load of nothing = %v, %v", ok, err)
 	}
 	at := time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.FixedZone("CET", 3600))
-	want := commands.Snapshot{StreamID: stream, Version: 200, Position: eventstore.Position{Commit: 1 << 40, Prepare: 7},
+	want := commands.Snapshot{Tenant: "acme", StreamID: stream, Version: 200, Position: eventstore.Position{Commit: 1 << 40, Prepare: 7},
 		Schema: 1, State: []byte(`{"id":"x","responses":{"opened":199}}`), TakenAt: at}
 	if err := s.Save(ctx, want); err != nil {
 		t.Fatal(err)
 	}
 	check := func(want commands.Snapshot) {
 		t.Helper()
-		got, ok, err := s.Load(ctx, stream)
+		got, ok, err := s.Load(ctx, "acme", stream)
 		if err != nil || !ok {
 			t.Fatalf("Load = %v, %v", ok, err)
 		}
@@ -45,6 +45,9 @@ func TestSnapshots(t *testing.T) {
 		}
 	}
 	check(want)
+	if _, ok, err := s.Load(ctx, "globex", stream); ok || err != nil {
+		t.Fatalf("another tenant loads the snapshot: %v, %v", ok, err)
+	}
 
 	older := want
 	older.Version, older.State = 150, []byte(`{"older":true}`)
@@ -75,7 +78,7 @@ func TestSnapshots(t *testing.T) {
 	var wg sync.WaitGroup
 	for v := range uint64(20) {
 		wg.Go(func() {
-			snap := commands.Snapshot{StreamID: stream, Version: 1000 + v, Schema: 2,
+			snap := commands.Snapshot{Tenant: "acme", StreamID: stream, Version: 1000 + v, Schema: 2,
 				State: []byte(fmt.Sprintf(`{"v":%d}`, v)), TakenAt: at}
 			if err := s.Save(ctx, snap); err != nil {
 				t.Error(err)
@@ -83,5 +86,5 @@ func TestSnapshots(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	check(commands.Snapshot{Version: 1019, Schema: 2, State: []byte(`{"v":19}`), TakenAt: at})
+	check(commands.Snapshot{Tenant: "acme", Version: 1019, Schema: 2, State: []byte(`{"v":19}`), TakenAt: at})
 }

@@ -43,6 +43,10 @@ type DB struct {
 // Options tune New.
 type Options struct {
 	MaxConns int32 // default 8
+	// Settings are run-time parameters of every connection of the pool,
+	// e.g. {"evcrm.all_tenants": "on"} for a test that reads the read-model
+	// tables of every tenant.
+	Settings map[string]string
 }
 
 // New creates a schema for t and a pool bound to it.
@@ -81,6 +85,9 @@ func New(tb testing.TB, opts ...Options) *DB {
 		tb.Fatalf("pgtest: %v", err)
 	}
 	cfg.MaxConns = o.MaxConns
+	for k, v := range o.Settings {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)

@@ -154,7 +154,7 @@ func (w *world) start(t *testing.T) *node {
 
 func (w *world) do(t *testing.T, cmd domain.Command) commands.Result {
 	t.Helper()
-	res, err := w.dispatcher.Dispatch(context.Background(), cmd, commands.Metadata{Actor: "ann", Role: "agent"})
+	res, err := w.dispatcher.Dispatch(context.Background(), cmd, commands.Metadata{Actor: "ann", Role: "agent", Tenant: "acme"})
 	if err != nil {
 		t.Fatalf("%s: %v", cmd.CommandType(), err)
 	}
@@ -252,8 +252,8 @@ func TestSLAWatcher(t *testing.T) {
 		return len(w.events(t, caseStream, "CaseEscalated")) == 1 && w.applied(t, caseStream, opened.Version+1)
 	})
 	esc := w.events(t, caseStream, "CaseEscalated")[0]
-	if esc.Metadata.Actor != process.SLAWatcherActor {
-		t.Errorf("escalated by %q", esc.Metadata.Actor)
+	if esc.Metadata.Actor != process.SLAWatcherActor || esc.Metadata.Tenant != "acme" {
+		t.Errorf("escalated by %q of tenant %q", esc.Metadata.Actor, esc.Metadata.Tenant)
 	}
 	check(t0.Add(62*time.Minute), 0) // done: never again
 
@@ -344,7 +344,7 @@ func TestLeadConversion(t *testing.T) {
 	if len(reg) != 1 {
 		t.Fatalf("customer registered %d times", len(reg))
 	}
-	if m := reg[0].Metadata; m.CausationID != conv.EventIDs[0] || m.Actor != process.LeadConversionActor {
+	if m := reg[0].Metadata; m.CausationID != conv.EventIDs[0] || m.Actor != process.LeadConversionActor || m.Tenant != "acme" {
 		t.Errorf("customer metadata = %+v, want causation %s", m, conv.EventIDs[0])
 	}
 
@@ -390,7 +390,7 @@ func TestComplaintFollowUp(t *testing.T) {
 		got.CustomerID != cust || !strings.Contains(got.Description, "Pump arrived cracked") || !strings.Contains(got.Description, "Replacement") {
 		t.Fatalf("NonconformityRaised = %+v", got)
 	}
-	if e.Metadata.CausationID != raised.EventIDs[0] || e.Metadata.Actor != process.ComplaintFollowUpActor {
+	if e.Metadata.CausationID != raised.EventIDs[0] || e.Metadata.Actor != process.ComplaintFollowUpActor || e.Metadata.Tenant != "acme" {
 		t.Errorf("metadata = %+v, want causation %s", e.Metadata, raised.EventIDs[0])
 	}
 

@@ -306,7 +306,7 @@ RETURNING t.stream_id, t.kind, t.aggregate_id, t.due_at`, now, now.Add(-w.cfg.Re
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
 		}
-		recorded, err := w.fire(ctx, d.kind, d.id, now)
+		recorded, err := w.fire(ctx, d.streamID, d.kind, d.id, now)
 		if err != nil {
 			errs = append(errs, err) // tried again after Refire
 			continue
@@ -330,8 +330,10 @@ RETURNING t.stream_id, t.kind, t.aggregate_id, t.due_at`, now, now.Add(-w.cfg.Re
 func SLAKey(kind string, id uuid.UUID) string { return "sla/" + kind + "/" + id.String() }
 
 // fire sends the breach command of one deadline; recorded reports whether
-// the aggregate has the breach recorded (now or by an earlier send).
-func (w *SLAWatcher) fire(ctx context.Context, kind string, id uuid.UUID, now time.Time) (recorded bool, err error) {
+// the aggregate has the breach recorded (now or by an earlier send). The
+// command acts for the tenant of the case or complaint: that of the first
+// event of its stream.
+func (w *SLAWatcher) fire(ctx context.Context, streamID, kind string, id uuid.UUID, now time.Time) (recorded bool, err error) {
 	var cmd domain.Command
 	switch kind {
 	case TimerFirstResponse:
@@ -343,11 +345,19 @@ func (w *SLAWatcher) fire(ctx context.Context, kind string, id uuid.UUID, now ti
 	default:
 		return false, fmt.Errorf("sla watcher: unknown timer kind %q", kind)
 	}
+	tenant, exists, err := commands.StreamTenant(ctx, w.store, streamID)
+	if err != nil {
+		return false, fmt.Errorf("sla watcher: reading the tenant of %s: %w", streamID, err)
+	}
+	if !exists {
+		return false, fmt.Errorf("sla watcher: %s has a timer but no events", streamID)
+	}
 	md := commands.Metadata{
 		CommandID:  commands.CommandIDFromKey(SLAWatcherActor, SLAKey(kind, id)),
 		Actor:      SLAWatcherActor,
 		Role:       "system",
 		Source:     "evcrm",
+		Tenant:     tenant,
 		OccurredAt: now,
 	}
 	// The breach is a consequence of the clock, not of a message: the

@@ -42,8 +42,8 @@ var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
 
-// Version 2: qualified_at (a lead ever qualified, for the funnel).
-func (Projection) Version() int { return 2 }
+// Version 2: qualified_at (a lead ever qualified, for the funnel); 3: tenant column and row-level security.
+func (Projection) Version() int { return 3 }
 
 func (p Projection) EventTypes() []string {
 	if p.Registry == nil {
@@ -55,15 +55,17 @@ func (p Projection) EventTypes() []string {
 func (Projection) Schema() string {
 	return `
 CREATE TABLE rm_analytics_daily_events (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	day        date NOT NULL,
 	event_type text NOT NULL,
 	category   text NOT NULL,
 	events     bigint NOT NULL,
-	PRIMARY KEY (day, event_type)
+	PRIMARY KEY (tenant, day, event_type)
 );
 COMMENT ON TABLE rm_analytics_daily_events IS 'Events per UTC day (of the time they occurred) and type';
 
 CREATE TABLE rm_analytics_campaigns (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	campaign_id   uuid PRIMARY KEY,
 	name          text NOT NULL,
 	channel       text NOT NULL,
@@ -82,6 +84,7 @@ CREATE TABLE rm_analytics_campaigns (
 COMMENT ON TABLE rm_analytics_campaigns IS 'Marketing campaigns: channel, status, budget (minor units) and responses';
 
 CREATE TABLE rm_analytics_leads (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	lead_id        uuid PRIMARY KEY,
 	campaign_id    uuid,
 	source         text NOT NULL,
@@ -99,6 +102,7 @@ CREATE INDEX rm_analytics_leads_campaign ON rm_analytics_leads (campaign_id);
 CREATE INDEX rm_analytics_leads_opportunity ON rm_analytics_leads (opportunity_id);
 
 CREATE TABLE rm_analytics_opportunities (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	opportunity_id uuid PRIMARY KEY,
 	lead_id        uuid,
 	status         text NOT NULL,
@@ -145,7 +149,7 @@ func (p Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.E
 	for _, k := range keys {
 		e := first[k]
 		b.Queue(e, `INSERT INTO rm_analytics_daily_events (day, event_type, category, events) VALUES ($1::date, $2, $3, $4)
-			ON CONFLICT (day, event_type) DO UPDATE SET events = rm_analytics_daily_events.events + EXCLUDED.events`,
+			ON CONFLICT (tenant, day, event_type) DO UPDATE SET events = rm_analytics_daily_events.events + EXCLUDED.events`,
 			projections.Date(k.day), k.typ, eventstore.Category(e.StreamID), counts[k])
 	}
 	return b.Send(ctx, tx)

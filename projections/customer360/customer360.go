@@ -53,7 +53,7 @@ type Projection struct {
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 1 }
+func (Projection) Version() int { return 2 } // 2: tenant column and row-level security
 
 func (p Projection) EventTypes() []string {
 	if p.Registry == nil {
@@ -65,6 +65,7 @@ func (p Projection) EventTypes() []string {
 func (Projection) Schema() string {
 	return `
 CREATE TABLE rm_customer_profiles (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	customer_id          uuid PRIMARY KEY,
 	kind                 text NOT NULL,
 	display_name         text NOT NULL,
@@ -86,6 +87,7 @@ CREATE INDEX rm_customer_profiles_name ON rm_customer_profiles (lower(display_na
 CREATE INDEX rm_customer_profiles_owner ON rm_customer_profiles (owner_id);
 
 CREATE TABLE rm_customer_contacts (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	customer_id uuid NOT NULL,
 	contact_id  uuid NOT NULL,
 	name        text NOT NULL,
@@ -99,6 +101,7 @@ CREATE TABLE rm_customer_contacts (
 COMMENT ON TABLE rm_customer_contacts IS 'Current contact persons of each customer';
 
 CREATE TABLE rm_customer_consents (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	customer_id  uuid NOT NULL,
 	contact_id   uuid NOT NULL, -- the nil UUID: the customer itself
 	purpose      text NOT NULL,
@@ -114,6 +117,7 @@ CREATE TABLE rm_customer_consents (
 COMMENT ON TABLE rm_customer_consents IS 'Consents (GDPR) per customer or contact, purpose and channel: granted or withdrawn';
 
 CREATE TABLE rm_customer_interactions (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	interaction_id   uuid PRIMARY KEY,
 	customer_id      uuid,
 	channel          text NOT NULL,
@@ -131,6 +135,7 @@ COMMENT ON TABLE rm_customer_interactions IS 'Interactions (ISO 9001 8.2.1) with
 CREATE INDEX rm_customer_interactions_customer ON rm_customer_interactions (customer_id, occurred_at DESC);
 
 CREATE TABLE rm_customer_orders (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	order_id           uuid PRIMARY KEY,
 	customer_id        uuid NOT NULL,
 	opportunity_id     uuid,
@@ -157,12 +162,14 @@ COMMENT ON TABLE rm_customer_orders IS 'Orders with their status history dates (
 CREATE INDEX rm_customer_orders_customer ON rm_customer_orders (customer_id, placed_at DESC);
 
 CREATE TABLE rm_customer_streams (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	stream_id   text PRIMARY KEY,
 	customer_id uuid NOT NULL
 );
 COMMENT ON TABLE rm_customer_streams IS 'The customer each event stream is about';
 
 CREATE TABLE rm_customer_timeline (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	customer_id      uuid NOT NULL,
 	position_commit  bigint NOT NULL,
 	position_prepare bigint NOT NULL,

@@ -36,7 +36,9 @@ type Projection struct{}
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 2 }
+
+// Version 2: numeric sums; 3: tenant column and row-level security.
+func (Projection) Version() int { return 3 }
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -51,6 +53,7 @@ func (Projection) EventTypes() []string {
 func (Projection) Schema() string {
 	return `
 CREATE TABLE rm_pipeline_opportunities (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	opportunity_id        uuid PRIMARY KEY,
 	customer_id           uuid NOT NULL,
 	lead_id               uuid,
@@ -83,15 +86,17 @@ CREATE INDEX rm_pipeline_opportunities_owner ON rm_pipeline_opportunities (owner
 CREATE INDEX rm_pipeline_opportunities_customer ON rm_pipeline_opportunities (customer_id);
 
 CREATE TABLE rm_pipeline_stages (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	pipeline    text NOT NULL,
 	stage       text NOT NULL,
 	stage_index integer NOT NULL,
 	probability integer NOT NULL,
-	PRIMARY KEY (pipeline, stage)
+	PRIMARY KEY (tenant, pipeline, stage)
 );
 COMMENT ON TABLE rm_pipeline_stages IS 'Stages of each pipeline in order, as last recorded by an opened opportunity';
 
 CREATE TABLE rm_pipeline_stage_history (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	opportunity_id uuid NOT NULL,
 	seq            integer NOT NULL,
 	pipeline       text NOT NULL,
@@ -105,6 +110,7 @@ COMMENT ON TABLE rm_pipeline_stage_history IS 'Each stage an opportunity entered
 CREATE INDEX rm_pipeline_stage_history_stage ON rm_pipeline_stage_history (pipeline, stage);
 
 CREATE TABLE rm_pipeline_open_totals (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	pipeline       text NOT NULL,
 	stage          text NOT NULL,
 	currency       text NOT NULL,
@@ -113,7 +119,7 @@ CREATE TABLE rm_pipeline_open_totals (
 	opportunities  bigint NOT NULL,
 	total_minor    numeric NOT NULL, -- sums of amounts grow without bound: numeric, never bigint
 	weighted_minor numeric NOT NULL,
-	PRIMARY KEY (pipeline, stage, currency, owner_id, close_month)
+	PRIMARY KEY (tenant, pipeline, stage, currency, owner_id, close_month)
 );
 COMMENT ON TABLE rm_pipeline_open_totals IS 'Open opportunities summed by pipeline, stage, currency, owner and expected-close month';
 `
@@ -130,7 +136,7 @@ SELECT pipeline, stage, currency, COALESCE(owner_id, ''), COALESCE(to_char(expec
 	$2::int * count(*), $2::numeric * sum(amount_minor::numeric), $2::numeric * sum(weighted_minor)
 FROM rm_pipeline_opportunities WHERE opportunity_id = ANY($1) AND status = 'open'
 GROUP BY 1, 2, 3, 4, 5
-ON CONFLICT (pipeline, stage, currency, owner_id, close_month) DO UPDATE SET opportunities = t.opportunities + EXCLUDED.opportunities,
+ON CONFLICT (tenant, pipeline, stage, currency, owner_id, close_month) DO UPDATE SET opportunities = t.opportunities + EXCLUDED.opportunities,
 	total_minor = t.total_minor + EXCLUDED.total_minor, weighted_minor = t.weighted_minor + EXCLUDED.weighted_minor`
 
 const (
@@ -247,7 +253,7 @@ func opportunityID(e any) uuid.UUID {
 func queueStages(b *projections.Batch, e *projections.Event, p opportunity.Pipeline) {
 	for i, s := range p.Stages {
 		b.Queue(e, `INSERT INTO rm_pipeline_stages (pipeline, stage, stage_index, probability) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (pipeline, stage) DO UPDATE SET stage_index = EXCLUDED.stage_index, probability = EXCLUDED.probability`,
+			ON CONFLICT (tenant, pipeline, stage) DO UPDATE SET stage_index = EXCLUDED.stage_index, probability = EXCLUDED.probability`,
 			p.Name, s.Name, i, s.Probability)
 	}
 }

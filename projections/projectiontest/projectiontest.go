@@ -37,6 +37,10 @@ func Dump(ctx context.Context, db interface {
 		return "", err
 	}
 	defer q.Rollback(ctx) //nolint:errcheck // read only
+	// Every tenant's rows (the tables' row-level security hides them otherwise).
+	if _, err := q.Exec(ctx, "SELECT set_config($1, 'on', true)", projections.AllTenantsSetting); err != nil {
+		return "", err
+	}
 	if _, err := q.Exec(ctx, "SET LOCAL TIME ZONE 'UTC'"); err != nil {
 		return "", err
 	}

@@ -24,6 +24,8 @@ type Scenario struct {
 	Now time.Time
 	// Actor and Role stamp the metadata of the next events.
 	Actor, Role string
+	// Tenant stamps the metadata of the next events (default Tenant).
+	Tenant string
 
 	// Via, when set, sends every command of Do and Try through the real
 	// command path instead of deciding it here (Mutate, when set, first
@@ -41,9 +43,12 @@ type Scenario struct {
 
 // NewScenario starts a scenario at now.
 func NewScenario(tb testing.TB, store eventstore.Store, now time.Time) *Scenario {
-	return &Scenario{tb: tb, Store: store, Now: now.UTC(), Actor: "user:test", Role: "admin",
+	return &Scenario{tb: tb, Store: store, Now: now.UTC(), Actor: "user:test", Role: "admin", Tenant: Tenant,
 		states: map[string]domain.Decider{}, versions: map[string]uint64{}}
 }
+
+// Tenant is the tenant of a scenario's events unless it says otherwise.
+const Tenant = "acme"
 
 // Advance moves the clock forward.
 func (s *Scenario) Advance(d time.Duration) *Scenario { s.Now = s.Now.Add(d); return s }
@@ -113,7 +118,7 @@ func Try[S any, P interface {
 		s.n++
 		data[i] = eventstore.EventData{
 			ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte("evcrm-test-event/"+strconv.Itoa(s.n))), Type: typ, SchemaVersion: ver, Data: raw,
-			Metadata: eventstore.Metadata{Actor: s.Actor, ActorRole: s.Role, Source: "test", OccurredAt: s.Now,
+			Metadata: eventstore.Metadata{Actor: s.Actor, ActorRole: s.Role, Source: "test", Tenant: s.Tenant, OccurredAt: s.Now,
 				CorrelationID: uuid.NewSHA1(uuid.NameSpaceOID, []byte("evcrm-test-command/"+strconv.Itoa(s.n)))},
 		}
 	}
@@ -136,7 +141,7 @@ func (s *Scenario) Raw(stream string, typ string, version int, data string) even
 	s.n++
 	res, err := s.Store.Append(context.Background(), stream, eventstore.Any, eventstore.EventData{
 		ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte("evcrm-test-event/"+strconv.Itoa(s.n))), Type: typ, SchemaVersion: version,
-		Data: []byte(data), Metadata: eventstore.Metadata{Actor: s.Actor, ActorRole: s.Role, Source: "test", OccurredAt: s.Now},
+		Data: []byte(data), Metadata: eventstore.Metadata{Actor: s.Actor, ActorRole: s.Role, Source: "test", Tenant: s.Tenant, OccurredAt: s.Now},
 	})
 	if err != nil {
 		s.tb.Fatalf("appending to %s: %v", stream, err)

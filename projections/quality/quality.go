@@ -44,7 +44,7 @@ type Projection struct{}
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 1 }
+func (Projection) Version() int { return 2 } // 2: tenant column and row-level security
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -72,6 +72,7 @@ func (Projection) EventTypes() []string {
 func (Projection) Schema() string {
 	return `
 CREATE TABLE rm_quality_complaints (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	complaint_id           uuid PRIMARY KEY,
 	reference              text NOT NULL UNIQUE,
 	customer_id            uuid NOT NULL,
@@ -109,6 +110,7 @@ CREATE INDEX rm_quality_complaints_customer ON rm_quality_complaints (customer_i
 CREATE INDEX rm_quality_complaints_open ON rm_quality_complaints (acknowledgement_due) WHERE status <> 'closed';
 
 CREATE TABLE rm_quality_complaint_links (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	complaint_id     uuid NOT NULL,
 	nonconformity_id uuid NOT NULL,
 	raised_at        timestamptz NOT NULL,
@@ -118,12 +120,14 @@ COMMENT ON TABLE rm_quality_complaint_links IS 'Nonconformities raised because o
 CREATE INDEX rm_quality_complaint_links_nc ON rm_quality_complaint_links (nonconformity_id);
 
 CREATE TABLE rm_quality_customer_segments (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	customer_id uuid PRIMARY KEY,
 	segment     text
 );
 COMMENT ON TABLE rm_quality_customer_segments IS 'Current segment of each customer, to file feedback by segment';
 
 CREATE TABLE rm_quality_feedback (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	feedback_id  uuid PRIMARY KEY,
 	customer_id  uuid NOT NULL,
 	segment      text,
@@ -140,6 +144,7 @@ COMMENT ON TABLE rm_quality_feedback IS 'Customer feedback (ISO 9001 9.1.2): CSA
 CREATE INDEX rm_quality_feedback_submitted ON rm_quality_feedback (submitted_at) WHERE withdrawn_at IS NULL;
 
 CREATE TABLE rm_quality_nonconformities (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	nonconformity_id       uuid PRIMARY KEY,
 	source                 text NOT NULL,
 	source_id              uuid,
@@ -169,6 +174,7 @@ COMMENT ON TABLE rm_quality_nonconformities IS 'Nonconformity log (ISO 9001 10.2
 CREATE INDEX rm_quality_nonconformities_raised ON rm_quality_nonconformities (raised_at, nonconformity_id);
 
 CREATE TABLE rm_quality_corrective_actions (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	action_id        uuid PRIMARY KEY,
 	nonconformity_id uuid NOT NULL,
 	description      text NOT NULL,
@@ -188,6 +194,7 @@ CREATE INDEX rm_quality_corrective_actions_nc ON rm_quality_corrective_actions (
 CREATE INDEX rm_quality_corrective_actions_due ON rm_quality_corrective_actions (due_date) WHERE status <> 'done';
 
 CREATE TABLE rm_quality_requirement_reviews (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	subject_kind     text NOT NULL,
 	subject_id       uuid NOT NULL,
 	position_commit  bigint NOT NULL,
@@ -203,6 +210,7 @@ CREATE TABLE rm_quality_requirement_reviews (
 COMMENT ON TABLE rm_quality_requirement_reviews IS 'Reviews of requirements before commitment (ISO 9001 8.2.3): reviewer, result, open points';
 
 CREATE TABLE rm_quality_commitments (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	subject_kind        text NOT NULL,
 	subject_id          uuid NOT NULL,
 	position_commit     bigint NOT NULL,

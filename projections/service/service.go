@@ -29,9 +29,8 @@ var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
 
-// Version 2: next_due is NULL while waiting on the customer; a first
-// response no longer sets agent_id (only CaseAssigned does).
-func (Projection) Version() int { return 2 }
+// Version 2: next_due is NULL while waiting on the customer, a first response no longer sets agent_id (only CaseAssigned does); 3: tenant column and row-level security.
+func (Projection) Version() int { return 3 }
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -46,6 +45,7 @@ func (Projection) EventTypes() []string {
 func (Projection) Schema() string {
 	return `
 CREATE TABLE rm_service_cases (
+	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	case_id                 uuid PRIMARY KEY,
 	customer_id             uuid NOT NULL,
 	queue                   text NOT NULL,

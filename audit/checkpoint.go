@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -114,42 +115,47 @@ func GenerateKey(name string) (signer, verifier string, err error) {
 	return note.GenerateKey(rand.Reader, name)
 }
 
-// LoadSigner reads a signing key: from the file at path if path is set,
-// else from key itself. Neither set gives nil and no error (no signing).
-func LoadSigner(path, key string) (note.Signer, error) {
+// LoadKey reads a signing key: from the file at path if path is set,
+// else from key itself. It returns the signer and its public verifier key;
+// neither set gives nil, "" and no error (no signing).
+func LoadKey(path, key string) (note.Signer, string, error) {
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("audit: reading the signing key: %w", err)
+			return nil, "", fmt.Errorf("audit: reading the signing key: %w", err)
 		}
 		key = string(b)
 	}
 	key = strings.TrimSpace(key)
 	if key == "" {
 		if path != "" {
-			return nil, fmt.Errorf("audit: the signing key file %s is empty", path)
+			return nil, "", fmt.Errorf("audit: the signing key file %s is empty", path)
 		}
-		return nil, nil
+		return nil, "", nil
 	}
 	s, err := note.NewSigner(key)
 	if err != nil {
-		return nil, fmt.Errorf("audit: the signing key is not a note signer key (PRIVATE+KEY+...): %w", err)
+		return nil, "", errors.New("audit: the signing key is not a note signer key (PRIVATE+KEY+<name>+<hash>+<key>; make one with evcrm audit keygen)")
 	}
-	return s, nil
+	vkey, err := verifierKeyOf(key)
+	if err != nil {
+		return nil, "", err
+	}
+	return s, vkey, nil
 }
 
-// VerifierKeyOf returns the public verifier key of a signer key string.
-func VerifierKeyOf(signerKey string) (string, error) {
+// verifierKeyOf returns the public verifier key of a signer key.
+func verifierKeyOf(signerKey string) (string, error) {
 	// PRIVATE+KEY+<name>+<hash>+<base64(alg||seed)>
-	parts := strings.Split(strings.TrimSpace(signerKey), "+")
+	parts := strings.SplitN(signerKey, "+", 5)
 	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
 		return "", errors.New("audit: not a note signer key")
 	}
 	raw, err := base64.StdEncoding.DecodeString(parts[4])
-	if err != nil || len(raw) != 33 || raw[0] != 1 {
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
 		return "", errors.New("audit: not an ed25519 note signer key")
 	}
-	pub := ed25519Public(raw[1:])
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
 	return note.NewEd25519VerifierKey(parts[2], pub)
 }
 

@@ -321,3 +321,6 @@ func (l *Log) checkSize(ctx context.Context, size int64) error {
 	}
 	return nil
 }
+
+// Pool returns the database the log is kept in.
+func (l *Log) Pool() *pgxpool.Pool { return l.pool }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -380,13 +381,27 @@ func loadCheckpointNotes(ctx context.Context, tx pgx.Tx) ([]storedNote, error) {
 func readEvents(ctx context.Context, store eventstore.Store, opts VerifyOptions) ([]storedEvent, error) {
 	var out []storedEvent
 	after := eventstore.Start
+	// Everything appended before now: page until the head (an event a
+	// still-open older transaction may precede is returned a moment later).
+	head, err := store.Head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: verify: reading the events: %w", err)
+	}
 	for {
 		page, err := store.ReadAll(ctx, eventstore.ReadAllOptions{After: after, Limit: opts.PageSize})
 		if err != nil {
 			return nil, fmt.Errorf("auditlog: verify: reading the events: %w", err)
 		}
 		if len(page) == 0 {
-			return out, nil
+			if !after.Less(head) {
+				return out, nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+			continue
 		}
 		for _, e := range page {
 			h, err := audit.LeafOf(e).Hash()

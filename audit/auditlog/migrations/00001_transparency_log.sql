@@ -30,9 +30,7 @@ CREATE TABLE audit_leaves (
     CONSTRAINT audit_leaves_pkey PRIMARY KEY (leaf_index),
     CONSTRAINT audit_leaves_event_id_key UNIQUE (event_id)
 );
-CREATE INDEX audit_leaves_stream_idx ON audit_leaves (stream_id, version);
 CREATE INDEX audit_leaves_correlation_idx ON audit_leaves (correlation_id) WHERE correlation_id IS NOT NULL;
-CREATE INDEX audit_leaves_recorded_idx ON audit_leaves (recorded_at);
 
 -- The builder's checkpoint: the tree's size and root, and the global-log
 -- position of its last leaf. One row, updated in the transaction that

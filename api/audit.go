@@ -69,6 +69,7 @@ func RegisterAudit(s *Server, opts AuditOptions) error {
 		Description: "The canonical encodings of a range of leaves (docs/audit.md), in leaf order; only events of the caller's tenant (leaves of other tenants are skipped, so indexes have gaps).",
 		Errors:      []int{http.StatusBadRequest},
 	}, AuditReaders, r.leaves)
+	r.registerHistory()
 	return nil
 }
 

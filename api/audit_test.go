@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
@@ -188,4 +189,60 @@ func withAudit(t *testing.T, b *bundle, signer note.Signer, publicKey string) *a
 		t.Fatal(err)
 	}
 	return l
+}
+
+func TestAuditTraceAndTimeTravel(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t)
+	l := withAudit(t, b, nil, "")
+	builder, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: b.db.Pool, Store: b.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := eventstore.StreamID("customer", uuid.New())
+	corr := uuid.New()
+	now := time.Now().UTC()
+	appendAt := func(stream string, occurred time.Time, tenant string) {
+		t.Helper()
+		if _, err := b.store.Append(ctx, stream, eventstore.Any, eventstore.EventData{
+			ID: uuid.New(), Type: "CustomerNoted", SchemaVersion: 1, Data: []byte(`{"n": 1}`),
+			Metadata: eventstore.Metadata{Tenant: tenant, CorrelationID: corr, Actor: "alice", OccurredAt: occurred},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendAt(stream, now, "acme")
+	appendAt(stream, now.Add(-72*time.Hour), "acme") // a backdated fact
+	other := eventstore.StreamID("case", uuid.New())
+	appendAt(other, now, "acme")
+	appendAt(eventstore.StreamID("case", uuid.New()), now, "globex")
+	if err := builder.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = l
+
+	var tr api.Trace
+	b.get(auth.Auditor, "/v1/audit/trace/"+corr.String()).json(t, &tr)
+	if len(tr.Events) != 3 || len(tr.Streams) != 2 || tr.Streams[0] != stream || !tr.Events[1].Backdated || tr.Events[0].Backdated ||
+		tr.Events[2].LeafIndex == nil || *tr.Events[2].LeafIndex != 2 || tr.Events[0].Position == "0/0" {
+		t.Fatalf("trace: %+v", tr)
+	}
+	if r := b.get(auth.Auditor, "/v1/audit/trace/"+uuid.NewString()); r.status != http.StatusNotFound {
+		t.Fatalf("unknown trace: %d", r.status)
+	}
+
+	// Before anything was recorded, but after the backdated fact occurred:
+	// nothing known, the backdated fact in effect in business time.
+	var rec api.RecordAsOf
+	b.get(auth.Auditor, "/v1/audit/records/"+stream+"?as_of="+now.Add(-time.Hour).Format(time.RFC3339Nano)).json(t, &rec)
+	if len(rec.Known) != 0 || len(rec.Business) != 1 || !rec.Business[0].Backdated || rec.Backdated != 1 || rec.Later != 2 {
+		t.Fatalf("as of an hour ago: %+v", rec)
+	}
+	b.get(auth.Auditor, "/v1/audit/records/"+stream+"?as_of="+time.Now().Add(time.Minute).Format(time.RFC3339Nano)).json(t, &rec)
+	if len(rec.Known) != 2 || len(rec.Business) != 2 || rec.Later != 0 {
+		t.Fatalf("as of now: %+v", rec)
+	}
+	if r := b.get(auth.Auditor, "/v1/audit/records/"+stream); r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest {
+		t.Fatalf("no as_of: %d %s", r.status, r.body)
+	}
 }

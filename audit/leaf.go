@@ -284,3 +284,40 @@ func appendString(buf []byte, s string) []byte {
 	}
 	return append(buf, '"')
 }
+
+// DecodeLeaf reads a canonical leaf encoding back into the event it
+// covers (the inverse of Encode for leaf format 1).
+func DecodeLeaf(b []byte) (eventstore.RecordedEvent, error) {
+	var l struct {
+		Stream        string              `json:"stream"`
+		Version       uint64              `json:"version"`
+		EventID       uuid.UUID           `json:"event_id"`
+		LeafFormat    int                 `json:"leaf_format"`
+		Type          string              `json:"type"`
+		SchemaVersion int                 `json:"schema_version"`
+		Data          json.RawMessage     `json:"data"`
+		Metadata      eventstore.Metadata `json:"metadata"`
+		RecordedAt    time.Time           `json:"recorded_at"`
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return eventstore.RecordedEvent{}, fmt.Errorf("audit: not a leaf encoding: %w", err)
+	}
+	if l.LeafFormat != LeafFormat {
+		return eventstore.RecordedEvent{}, fmt.Errorf("audit: leaf format %d is not %d", l.LeafFormat, LeafFormat)
+	}
+	return eventstore.RecordedEvent{
+		ID: l.EventID, StreamID: l.Stream, Version: l.Version, Type: l.Type, SchemaVersion: l.SchemaVersion,
+		Data: l.Data, Metadata: l.Metadata, RecordedAt: l.RecordedAt,
+	}, nil
+}
+
+// BackdatedAfter is how much later than it occurred an event must have
+// been recorded to count as a backdated fact.
+const BackdatedAfter = 24 * time.Hour
+
+// Backdated reports whether e was recorded more than BackdatedAfter after
+// it occurred (by its metadata's occurred-at).
+func Backdated(e eventstore.RecordedEvent) bool {
+	o := e.Metadata.OccurredAt
+	return !o.IsZero() && e.RecordedAt.Sub(o) > BackdatedAfter
+}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evcrm/evcrm/audit"
+	"github.com/evcrm/evcrm/eventstore"
 )
 
 // Errors of the log's reads; the HTTP layer maps them (404, 400, 503).
@@ -206,19 +207,21 @@ type LeafRecord struct {
 	EventID    uuid.UUID
 	Stream     string
 	Version    uint64
+	Position   eventstore.Position
 	Tenant     string
 	RecordedAt time.Time
 	OccurredAt *time.Time
 	Leaf       []byte // canonical encoding
 }
 
-const leafColumns = `leaf_index, event_id, stream_id, version, tenant, recorded_at, occurred_at, leaf`
+const leafColumns = `leaf_index, event_id, stream_id, version, commit_position, prepare_position, tenant, recorded_at, occurred_at, leaf`
 
 func scanLeaf(row pgx.CollectableRow) (LeafRecord, error) {
 	var r LeafRecord
-	var version int64
-	err := row.Scan(&r.Index, &r.EventID, &r.Stream, &version, &r.Tenant, &r.RecordedAt, &r.OccurredAt, &r.Leaf)
+	var version, commit, prepare int64
+	err := row.Scan(&r.Index, &r.EventID, &r.Stream, &version, &commit, &prepare, &r.Tenant, &r.RecordedAt, &r.OccurredAt, &r.Leaf)
 	r.Version = uint64(version)
+	r.Position = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
 	return r, err
 }
 

@@ -311,3 +311,50 @@ func (f *fixture) rebuildWith(s note.Signer) {
 		f.t.Fatal(err)
 	}
 }
+
+// Two builders (two evcrm processes) racing over a log that is being
+// appended to leave one log with every event once, in order.
+func TestConcurrentBuildersKeepOneLog(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, 2)
+	for range 2 {
+		b, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: f.db.Pool, Store: f.store, BatchSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { errs <- b.Run(ctx) }()
+	}
+	for range 10 {
+		f.appendRound(9)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := f.log.State(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size == 65 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the builders logged %d of 65 events", st.Size)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.publish()
+	rep, err := f.verify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Leaves != 65 || rep.Unlogged != 0 || rep.Signed != 65 {
+		t.Fatalf("report %+v", rep)
+	}
+}

@@ -155,21 +155,7 @@ func (m LeafMetadata) appendCanonical(buf []byte) []byte {
 	id("correlation_id", m.CorrelationID)
 	if len(m.Extra) > 0 {
 		key("extra")
-		keys := make([]string, 0, len(m.Extra))
-		for k := range m.Extra {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf = append(buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendString(buf, k)
-			buf = append(buf, ':')
-			buf = appendString(buf, m.Extra[k])
-		}
-		buf = append(buf, '}')
+		buf = appendObject(buf, m.Extra, appendString)
 	}
 	if !m.OccurredAt.IsZero() {
 		key("occurred_at")
@@ -226,23 +212,28 @@ func appendValue(buf []byte, v any) []byte {
 		}
 		return append(buf, ']')
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf = append(buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendString(buf, k)
-			buf = append(buf, ':')
-			buf = appendValue(buf, v[k])
-		}
-		return append(buf, '}')
+		return appendObject(buf, v, appendValue)
 	}
 	panic(fmt.Sprintf("audit: unexpected JSON value %T", v))
+}
+
+// appendObject writes m as a JSON object, members sorted by key.
+func appendObject[V any](buf []byte, m map[string]V, value func([]byte, V) []byte) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, k)
+		buf = append(buf, ':')
+		buf = value(buf, m[k])
+	}
+	return append(buf, '}')
 }
 
 // appendString writes s as a canonical JSON string. Invalid UTF-8 (which

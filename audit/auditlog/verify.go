@@ -81,6 +81,19 @@ func Verify(ctx context.Context, l *Log, store eventstore.Store, opts VerifyOpti
 	}
 	n := st.Size
 	rep.Leaves = n
+	// The events are read while the log's tables load: the snapshot above
+	// is taken, so every logged event is in the store already.
+	type eventsResult struct {
+		events []storedEvent
+		err    error
+	}
+	evc := make(chan eventsResult, 1)
+	rctx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	go func() {
+		evs, err := readEvents(rctx, store, opts)
+		evc <- eventsResult{evs, err}
+	}()
 	leaves, err := loadLeaves(ctx, tx, n)
 	if err != nil {
 		return rep, err
@@ -96,7 +109,8 @@ func Verify(ctx context.Context, l *Log, store eventstore.Store, opts VerifyOpti
 	_ = tx.Rollback(ctx)
 
 	// Every event in the store, in log order, with its leaf hash.
-	events, err := readEvents(ctx, store, opts)
+	res := <-evc
+	events, err := res.events, res.err
 	if err != nil {
 		return rep, err
 	}
@@ -379,30 +393,17 @@ func loadCheckpointNotes(ctx context.Context, tx pgx.Tx) ([]storedNote, error) {
 }
 
 func readEvents(ctx context.Context, store eventstore.Store, opts VerifyOptions) ([]storedEvent, error) {
+	// Pages are fetched by one goroutine and hashed by this one.
+	pages := make(chan []eventstore.RecordedEvent, 2)
+	errc := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(pages)
+		errc <- fetchEvents(ctx, store, opts.PageSize, pages)
+	}()
 	var out []storedEvent
-	after := eventstore.Start
-	// Everything appended before now: page until the head (an event a
-	// still-open older transaction may precede is returned a moment later).
-	head, err := store.Head(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("auditlog: verify: reading the events: %w", err)
-	}
-	for {
-		page, err := store.ReadAll(ctx, eventstore.ReadAllOptions{After: after, Limit: opts.PageSize})
-		if err != nil {
-			return nil, fmt.Errorf("auditlog: verify: reading the events: %w", err)
-		}
-		if len(page) == 0 {
-			if !after.Less(head) {
-				return out, nil
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Millisecond):
-			}
-			continue
-		}
+	for page := range pages {
 		for _, e := range page {
 			h, err := audit.LeafOf(e).Hash()
 			if err != nil {
@@ -410,9 +411,46 @@ func readEvents(ctx context.Context, store eventstore.Store, opts VerifyOptions)
 			}
 			out = append(out, storedEvent{id: e.ID, stream: e.StreamID, version: e.Version, pos: e.Position, hash: h})
 		}
-		after = page[len(page)-1].Position
 		if opts.Progress != nil {
 			opts.Progress(int64(len(out)))
 		}
+	}
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fetchEvents sends every event appended before it was called, page by
+// page, in log order (an event a still-open older transaction may precede
+// comes a moment later).
+func fetchEvents(ctx context.Context, store eventstore.Store, pageSize int, pages chan<- []eventstore.RecordedEvent) error {
+	head, err := store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("auditlog: verify: reading the events: %w", err)
+	}
+	after := eventstore.Start
+	for {
+		page, err := store.ReadAll(ctx, eventstore.ReadAllOptions{After: after, Limit: pageSize})
+		if err != nil {
+			return fmt.Errorf("auditlog: verify: reading the events: %w", err)
+		}
+		if len(page) == 0 {
+			if !after.Less(head) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
+		select {
+		case pages <- page:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		after = page[len(page)-1].Position
 	}
 }

@@ -25,8 +25,6 @@ const (
 	CheckpointMismatch  Kind = "checkpoint mismatch"        // a checkpoint's root is not the tree recomputed from the events
 	CheckpointFork      Kind = "checkpoint does not extend" // a checkpoint does not extend the one before it
 	TrustedMismatch     Kind = "trusted checkpoint"         // today's tree does not extend the auditor's checkpoint
-	ProofInvalid        Kind = "proof invalid"              // an inclusion or consistency proof does not check (packs)
-	PackDamaged         Kind = "pack damaged"               // a pack file is missing or its SHA-256 differs from the manifest
 )
 
 // Problem is the first broken thing a verification found. Leaf is -1 and

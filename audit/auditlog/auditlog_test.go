@@ -237,6 +237,10 @@ func TestTamperingIsDetected(t *testing.T) {
 			f.exec(`UPDATE audit_hashes SET hash = sha256('forged') WHERE id = 3`) // leaf 2
 			return 2
 		}, audit.TreeHashRewritten, "stored hash 3 (the leaf hash)"},
+		{"leaf copy changed", func(f *fixture) int {
+			f.exec(`UPDATE audit_leaves SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), 'alice', 'bob'), 'UTF8') WHERE leaf_index = 8`)
+			return 8
+		}, audit.LeafCopyChanged, "stored canonical encoding"},
 		{"tree rebuilt from edited events and re-signed with another key", func(f *fixture) int {
 			_, _, id, _ := f.leafEvent(3)
 			f.exec(`UPDATE evcrm_events SET data = jsonb_set(data, '{name}', '"Mallory"') WHERE event_id = $1`, id)

@@ -80,7 +80,7 @@ func withAuditLog(ctx context.Context, f func(l *auditlog.Log, store eventstore.
 		return fmt.Errorf("connecting to the database: %w", err)
 	}
 	defer pool.Close()
-	store, err := openStore(ctx, pool)
+	store, err := openEventStore(ctx, pool)
 	if err != nil {
 		return err
 	}

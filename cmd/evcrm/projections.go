@@ -48,7 +48,7 @@ func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime,
 		return fmt.Errorf("connecting to the database: %w", err)
 	}
 	defer pool.Close()
-	store, err := openStore(ctx, pool)
+	store, err := openEventStore(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -62,9 +62,9 @@ func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime,
 	return f(rt, store)
 }
 
-// openStore opens the configured event store (for a command, not serving:
+// openEventStore opens the configured event store (for a command, not serving:
 // no LISTEN connection).
-func openStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.Store, error) {
+func openEventStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.Store, error) {
 	var store eventstore.Store
 	var err error
 	switch cfg.EventStore {

@@ -53,11 +53,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckJSON$$' -fuzztime $(FUZZTIME) ./domain/text/
 
 # Benchmarks: Go benchmarks for micro costs, then the end-to-end figures
-# (raw PostgreSQL ceiling vs event store, subscription, projections).
+# (raw PostgreSQL ceiling vs event store, subscription, projections, transparency log).
 bench: db build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	$(BIN) bench
 	$(BIN) bench projections
+	$(BIN) bench audit
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -21,6 +21,7 @@ func TestEndpointsDocUpToDate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	withQueries(t, b, time.Second)
+	withAudit(t, b, nil, "")
 	var doc struct {
 		Paths map[string]map[string]struct {
 			OperationID string   `json:"operationId"`

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/evcrm/evcrm/audit/auditlog"
 	"github.com/evcrm/evcrm/commands"
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
@@ -203,6 +204,9 @@ var errorTable = []struct {
 	{errBadIfMatch, http.StatusBadRequest, "invalid_if_match"},
 	{projections.ErrNotCaughtUp, http.StatusGatewayTimeout, "read_model_behind"},
 	{projections.ErrNotReady, http.StatusServiceUnavailable, "read_model_not_ready"},
+	{auditlog.ErrNotFound, http.StatusNotFound, "not_in_audit_log"},
+	{auditlog.ErrBadRange, http.StatusBadRequest, "outside_audit_log"},
+	{auditlog.ErrNoKey, http.StatusConflict, "audit_key_not_configured"},
 	{eventstore.ErrClosed, http.StatusServiceUnavailable, "unavailable"},
 	{errUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},

@@ -48,15 +48,9 @@ func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime,
 		return fmt.Errorf("connecting to the database: %w", err)
 	}
 	defer pool.Close()
-	var store eventstore.Store
-	switch cfg.EventStore {
-	case "esdb":
-		store, err = esdb.New(esdb.Config{ConnectionString: cfg.ESDBURL})
-	default:
-		store, err = postgres.New(ctx, pool, postgres.Config{Logger: cfg.Logger(), DisableListenNotify: true})
-	}
+	store, err := openEventStore(ctx, pool)
 	if err != nil {
-		return fmt.Errorf("opening the %s event store: %w", cfg.EventStore, err)
+		return err
 	}
 	defer store.Close()
 	rt, err := projections.New(ctx, projections.Config{Pool: pool, Store: store, Logger: cfg.Logger(), BatchSize: batch},
@@ -66,6 +60,23 @@ func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime,
 	}
 	defer rt.Close()
 	return f(rt, store)
+}
+
+// openEventStore opens the configured event store (for a command, not serving:
+// no LISTEN connection).
+func openEventStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.Store, error) {
+	var store eventstore.Store
+	var err error
+	switch cfg.EventStore {
+	case "esdb":
+		store, err = esdb.New(esdb.Config{ConnectionString: cfg.ESDBURL})
+	default:
+		store, err = postgres.New(ctx, pool, postgres.Config{Logger: cfg.Logger(), DisableListenNotify: true})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the %s event store: %w", cfg.EventStore, err)
+	}
+	return store, nil
 }
 
 func newProjectionsListCmd() *cobra.Command {

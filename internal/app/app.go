@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/api"
+	"github.com/evcrm/evcrm/audit/auditlog"
 	"github.com/evcrm/evcrm/commands"
 	_ "github.com/evcrm/evcrm/domain/all" // every event type, for replays and stream reads
 	"github.com/evcrm/evcrm/eventstore"
@@ -46,6 +47,8 @@ type App struct {
 	// Bus carries commands and events over watermill and runs the process
 	// managers (see messaging.go).
 	Bus *bus.Bus
+	// Audit is the transparency log of the events (see audit.go).
+	Audit *auditlog.Log
 
 	mu    sync.Mutex
 	tasks []task
@@ -139,6 +142,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	}
 	if err := a.attachBus(ctx); err != nil {
 		return nil, err
+	}
+	if err := a.attachAudit(ctx); err != nil {
+		return nil, fmt.Errorf("starting the audit log: %w", err)
 	}
 	ok = true
 	return a, nil

@@ -28,6 +28,17 @@ type Config struct {
 	ShutdownTimeout time.Duration // EVCRM_SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	Tenant          string        // EVCRM_TENANT: default tenant stamped on events
 	MaxBackdate     time.Duration // EVCRM_MAX_BACKDATE: how far back a client's Occurred-At may lie (default 8784h, 366 days)
+	Audit           Audit         // EVCRM_AUDIT_*: the transparency log
+}
+
+// Audit configures the transparency log (package audit). The signing key
+// lives outside the database: in the file AUDIT_KEY_FILE names, or in
+// EVCRM_AUDIT_KEY itself; with neither, the log builds but no checkpoint
+// is signed.
+type Audit struct {
+	KeyFile            string        // EVCRM_AUDIT_KEY_FILE: file holding the note signer key (PRIVATE+KEY+...)
+	Key                string        // EVCRM_AUDIT_KEY: the signer key itself, when no file is used
+	CheckpointInterval time.Duration // EVCRM_AUDIT_CHECKPOINT_INTERVAL: how often a checkpoint is signed (default 1m)
 }
 
 // Defaults for a single machine.
@@ -52,6 +63,14 @@ func FromEnv() Config {
 		ShutdownTimeout: 15 * time.Second,
 		Tenant:          env("EVCRM_TENANT", "default"),
 		MaxBackdate:     commands.DefaultMaxBackdate,
+		Audit: Audit{
+			KeyFile:            env("EVCRM_AUDIT_KEY_FILE", ""),
+			Key:                env("EVCRM_AUDIT_KEY", ""),
+			CheckpointInterval: time.Minute,
+		},
+	}
+	if v, err := time.ParseDuration(os.Getenv("EVCRM_AUDIT_CHECKPOINT_INTERVAL")); err == nil {
+		c.Audit.CheckpointInterval = v
 	}
 	if v, err := strconv.ParseInt(os.Getenv("EVCRM_MAX_BODY_BYTES"), 10, 64); err == nil {
 		c.MaxBodyBytes = v
@@ -103,6 +122,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBackdate <= 0 {
 		errs = append(errs, errors.New("EVCRM_MAX_BACKDATE must be a positive duration, e.g. 8784h"))
+	}
+	if c.Audit.CheckpointInterval < time.Second {
+		errs = append(errs, errors.New("audit checkpoint interval must be at least 1s (EVCRM_AUDIT_CHECKPOINT_INTERVAL)"))
 	}
 	return errors.Join(errs...)
 }

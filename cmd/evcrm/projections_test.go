@@ -13,6 +13,7 @@ import (
 	"github.com/evcrm/evcrm/internal/pgtest"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 func TestBenchProjectionsRegistered(t *testing.T) {
@@ -91,8 +92,15 @@ func TestProjectionsCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "rm_customer_profiles") || !strings.Contains(out, "(not built yet)") {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
+	// The events carry no tenant: their rows are visible only to a session
+	// that sees every tenant (row-level security).
 	var n int
-	if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM rm_customer_profiles").Scan(&n); err != nil || n != 30 {
+	if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config($1, 'on', true)", projections.AllTenantsSetting); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "SELECT count(*) FROM rm_customer_profiles").Scan(&n)
+	}); err != nil || n != 30 {
 		t.Fatalf("rm_customer_profiles: %d rows, %v", n, err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/apistore"
 	"github.com/evcrm/evcrm/internal/pgtest"
+	"github.com/evcrm/evcrm/internal/tenant"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/evcrm/evcrm/projections/projectiontest"
 	"github.com/evcrm/evcrm/projections/readmodels"
@@ -203,7 +204,7 @@ func TestSumsPassInt64(t *testing.T) {
 	}
 	rt := newRuntime(t, db, store, projections.Config{})
 	catchUp(t, rt, s.Last())
-	sum, err := queries.New(db.Pool).PipelineSummary(context.Background(), queries.PipelineFilter{})
+	sum, err := queries.New(db.Pool).PipelineSummary(tenant.WithContext(context.Background(), projectiontest.Tenant), queries.PipelineFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ endif
 
 BIN := bin/evcrm
 
-.PHONY: run test bench lint migrate build db brokers clean docs fuzz
+.PHONY: run test bench lint migrate build db brokers clean docs fuzz soak
 
 build:
 	$(GO) build -o $(BIN) ./cmd/evcrm
@@ -43,6 +43,12 @@ migrate: db build
 test: db brokers
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz
+
+# Fault tests too slow for make test (CI does not run them): a PostgreSQL restart under
+# command load, on a private throwaway cluster (initdb/pg_ctl of PostgreSQL 15) on a free
+# loopback port -- never the shared server. The kill -9 test runs in make test too.
+soak: db
+	$(GO) test -tags soak -race -count=1 -timeout 10m -v ./internal/faulttest/
 
 # A short run of each fuzz target (their seed corpora in testdata/fuzz also run
 # as plain tests in go test). Longer: make fuzz FUZZTIME=10m.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/postgres"
@@ -330,25 +331,14 @@ func TestKillDashNineUnderLoad(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	srv.stop(t)
-	served := dumpReadModels(t, db)
+	served := dumpReadModels(t, db.Pool, db.Schema)
 
 	// ... and equal a fresh rebuild of every read model from the events.
 	if out := cli(t, bin, db.URL, "projections", "rebuild", "--all"); strings.Count(out, "swapped in") < 2 {
 		t.Fatalf("rebuild --all: %s", out)
 	}
-	rebuilt := dumpReadModels(t, db)
-	for rel, rows := range served {
-		if len(rebuilt[rel]) != len(rows) {
-			t.Errorf("%s: %d rows served, %d after the rebuild", rel, len(rows), len(rebuilt[rel]))
-			continue
-		}
-		for i := range rows {
-			if rows[i] != rebuilt[rel][i] {
-				t.Errorf("%s: row %d differs after the rebuild:\nserved  %s\nrebuilt %s", rel, i, rows[i], rebuilt[rel][i])
-				break
-			}
-		}
-	}
+	rebuilt := dumpReadModels(t, db.Pool, db.Schema)
+	compareReadModels(t, served, rebuilt)
 	if len(rebuilt) != len(served) || len(served["rm_customer_profiles"]) != len(streams) {
 		t.Errorf("%d read models served, %d rebuilt; %d customer rows", len(served), len(rebuilt), len(served["rm_customer_profiles"]))
 	}
@@ -393,10 +383,10 @@ func caughtUp(t *testing.T, bin, dbURL string) bool {
 
 // dumpReadModels returns every served read model (the views of the serving
 // schema), each as its rows in JSON, sorted.
-func dumpReadModels(t *testing.T, db *pgtest.DB) map[string][]string {
+func dumpReadModels(t *testing.T, pool *pgxpool.Pool, schema string) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := db.Pool.Query(ctx, "SELECT viewname FROM pg_views WHERE schemaname = $1", db.Schema)
+	rows, err := pool.Query(ctx, "SELECT viewname FROM pg_views WHERE schemaname = $1", schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,8 +396,8 @@ func dumpReadModels(t *testing.T, db *pgtest.DB) map[string][]string {
 	}
 	out := map[string][]string{}
 	for _, v := range views {
-		name := pgx.Identifier{db.Schema, v}.Sanitize()
-		rows, err := db.Pool.Query(ctx, "SELECT to_jsonb(r)::text AS j FROM "+name+" r ORDER BY j")
+		name := pgx.Identifier{schema, v}.Sanitize()
+		rows, err := pool.Query(ctx, "SELECT to_jsonb(r)::text AS j FROM "+name+" r ORDER BY j")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,4 +406,25 @@ func dumpReadModels(t *testing.T, db *pgtest.DB) map[string][]string {
 		}
 	}
 	return out
+}
+
+// compareReadModels fails t where a rebuilt read model differs from the
+// served one.
+func compareReadModels(t *testing.T, served, rebuilt map[string][]string) {
+	t.Helper()
+	for rel, rows := range served {
+		if len(rebuilt[rel]) != len(rows) {
+			t.Errorf("%s: %d rows served, %d after the rebuild", rel, len(rows), len(rebuilt[rel]))
+			continue
+		}
+		for i := range rows {
+			if rows[i] != rebuilt[rel][i] {
+				t.Errorf("%s: row %d differs after the rebuild:\nserved  %s\nrebuilt %s", rel, i, rows[i], rebuilt[rel][i])
+				break
+			}
+		}
+	}
+	if len(rebuilt) != len(served) || len(served) == 0 {
+		t.Errorf("%d read models served, %d rebuilt", len(served), len(rebuilt))
+	}
 }

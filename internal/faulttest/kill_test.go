@@ -286,22 +286,7 @@ func TestKillDashNineUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	streams := map[string]int{}
-	for after := eventstore.Start; ; {
-		evs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{After: after, Limit: 500})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			if e.Type == "CustomerRegistered" {
-				streams[e.StreamID]++
-			}
-		}
-		after = evs[len(evs)-1].Position
-	}
+	streams := registrations(t, store)
 	for s, n := range streams {
 		if n != 1 {
 			t.Errorf("stream %s holds %d CustomerRegistered events", s, n)
@@ -426,5 +411,27 @@ func compareReadModels(t *testing.T, served, rebuilt map[string][]string) {
 	}
 	if len(rebuilt) != len(served) || len(served) == 0 {
 		t.Errorf("%d read models served, %d rebuilt", len(served), len(rebuilt))
+	}
+}
+
+// registrations counts the CustomerRegistered events of each stream in the
+// global log.
+func registrations(t *testing.T, store eventstore.Store) map[string]int {
+	t.Helper()
+	streams := map[string]int{}
+	for after := eventstore.Start; ; {
+		evs, err := store.ReadAll(context.Background(), eventstore.ReadAllOptions{After: after, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return streams
+		}
+		for _, e := range evs {
+			if e.Type == "CustomerRegistered" {
+				streams[e.StreamID]++
+			}
+		}
+		after = evs[len(evs)-1].Position
 	}
 }

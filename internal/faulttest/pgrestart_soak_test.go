@@ -18,7 +18,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/postgres"
 )
 
@@ -211,22 +210,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	streams := map[string]int{}
-	for after := eventstore.Start; ; {
-		evs, err := store.ReadAll(ctx, eventstore.ReadAllOptions{After: after, Limit: 500})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			if e.Type == "CustomerRegistered" {
-				streams[e.StreamID]++
-			}
-		}
-		after = evs[len(evs)-1].Position
-	}
+	streams := registrations(t, store)
 	if len(streams) != commands {
 		t.Errorf("%d customers stored for %d commands", len(streams), commands)
 	}

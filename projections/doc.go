@@ -42,10 +42,12 @@
 // generation's catalog row and checks that its checkpoint is the one the
 // worker started from, (2) runs Apply, (3) moves the checkpoint past the
 // batch. A crash at any point leaves the rows and the checkpoint
-// consistent, and the next worker resumes from the checkpoint. A session
-// advisory lock per generation (held on a dedicated connection) elects one
-// worker per generation across processes; the checkpoint check makes a
-// second worker harmless even if the lock is lost.
+// consistent, and the next worker resumes from the checkpoint. A lease
+// per generation (package internal/lease: a watched session advisory lock
+// on a connection of its own) elects one worker per generation across
+// processes; a worker whose lease's session fails stops and waits to win it
+// again. The checkpoint check makes a second worker harmless even if a
+// stalled holder has not noticed yet.
 //
 // # Rebuilds
 //

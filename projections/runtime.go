@@ -12,6 +12,7 @@ import (
 
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/internal/lease"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -114,7 +115,7 @@ type Runtime struct {
 	base    string // serving schema
 	catalog string // qualified catalog table
 	seq     string // qualified generation sequence
-	locks   *locker
+	leases  *lease.Locker
 	metrics *metrics
 
 	mu       sync.Mutex
@@ -173,7 +174,11 @@ func New(ctx context.Context, cfg Config, ps ...Projection) (*Runtime, error) {
 	if err := Migrate(ctx, cfg.Pool); err != nil {
 		return nil, err
 	}
-	r.locks = newLocker(cfg.Pool.Config().ConnConfig, r.base)
+	leases, err := newLeases(cfg.Pool.Config().ConnConfig, r.base, cfg.PollInterval, r.log)
+	if err != nil {
+		return nil, fmt.Errorf("projections: %w", err)
+	}
+	r.leases = leases
 	r.metrics = newMetrics(r)
 	if cfg.Metrics != nil {
 		if err := cfg.Metrics.Register(r.metrics); err != nil {
@@ -212,13 +217,14 @@ func (r *Runtime) Projection(name string) (Projection, error) {
 	return p, nil
 }
 
-// Close releases the advisory-lock connection. Call it after Run returns.
-func (r *Runtime) Close() { r.locks.close() }
+// Close is kept for callers: every lease is released by the worker or
+// command that took it, so there is nothing left to release.
+func (r *Runtime) Close() {}
 
 // Run keeps every projection's served generation up to date and builds
 // the generations that are due, until ctx ends; it then stops the workers
 // and returns nil. Run may be called by several processes at once: an
-// advisory lock per generation lets one of them work on it at a time.
+// lease per generation lets one of them work on it at a time.
 func (r *Runtime) Run(ctx context.Context) error {
 	defer r.stopAll()
 	t := time.NewTicker(r.cfg.PollInterval)
@@ -245,17 +251,9 @@ func (r *Runtime) stopAll() {
 }
 
 // reconcile makes sure a generation of the current version exists for
-// every projection, and that this process works on the ones it can lock.
+// every projection, and that this process works on (or waits for the lease
+// of) each of them.
 func (r *Runtime) reconcile(ctx context.Context) error {
-	if lost := r.locks.check(ctx); len(lost) > 0 {
-		r.mu.Lock()
-		for id, rg := range r.running {
-			if slices.Contains(lost, id) {
-				rg.cancel()
-			}
-		}
-		r.mu.Unlock()
-	}
 	gens, err := r.liveGens(ctx, r.cfg.Pool)
 	if err != nil {
 		return err
@@ -311,7 +309,7 @@ func (r *Runtime) reconcileOne(ctx context.Context, p Projection, all []generati
 		}
 	}
 	if len(mine) == 0 {
-		g, err := r.createGen(ctx, p, active == nil, false, true)
+		g, _, err := r.createGen(ctx, p, active == nil, false, true)
 		if err != nil {
 			return err
 		}
@@ -345,7 +343,7 @@ func (r *Runtime) Prepare(ctx context.Context) error {
 			has = has || (g.Name == p.Name() && (g.State == StateActive || g.Version == p.Version()))
 		}
 		if !has {
-			if _, err := r.createGen(ctx, p, true, false, true); err != nil {
+			if _, _, err := r.createGen(ctx, p, true, false, true); err != nil {
 				return err
 			}
 		}
@@ -353,17 +351,15 @@ func (r *Runtime) Prepare(ctx context.Context) error {
 	return nil
 }
 
-// start runs a worker for g unless one runs here already or another process holds it.
+// start runs a worker for g under its lease (waiting for the lease while
+// another process holds it) unless one runs or waits here already. A
+// worker whose lease is lost stops and waits to win it again.
 func (r *Runtime) start(ctx context.Context, p Projection, g generation) error {
 	r.mu.Lock()
 	_, busy := r.running[g.ID]
 	r.mu.Unlock()
 	if busy {
 		return nil
-	}
-	ok, err := r.locks.tryLock(ctx, g.ID)
-	if err != nil || !ok {
-		return err
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	rg := &runningGen{cancel: cancel, done: make(chan struct{})}
@@ -375,14 +371,13 @@ func (r *Runtime) start(ctx context.Context, p Projection, g generation) error {
 		defer r.wg.Done()
 		defer close(rg.done)
 		defer cancel()
-		w := r.newWorker(p, g)
-		if err := w.run(wctx); err != nil && wctx.Err() == nil {
+		err := r.leases.Run(wctx, leaseName(g.ID), func(ctx context.Context) error { return r.newWorker(p, g).run(ctx) })
+		if err != nil && wctx.Err() == nil {
 			r.log.Error("projections: worker stopped", "projection", p.Name(), "generation", g.ID, "err", err)
 		}
 		r.mu.Lock()
 		delete(r.running, g.ID)
 		r.mu.Unlock()
-		r.locks.unlock(context.WithoutCancel(ctx), g.ID)
 	}()
 	return nil
 }
@@ -390,12 +385,12 @@ func (r *Runtime) start(ctx context.Context, p Projection, g generation) error {
 // createGen creates a generation of p's current version in a new schema.
 // With activate, it is served at once (the first generation ever: nothing
 // to keep serving meanwhile). With lock, this process holds its advisory
-// lock before anyone else can see it. With reuse, a live generation of
+// lease (returned; release it) before anyone else can see it. With reuse, a live generation of
 // p's version created meanwhile by another process is returned instead.
-func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock, reuse bool) (g generation, err error) {
+func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock, reuse bool) (g generation, held *lease.Held, err error) {
 	head, err := r.cfg.Store.Head(ctx)
 	if err != nil {
-		return g, fmt.Errorf("projections: reading the log head: %w", err)
+		return g, nil, fmt.Errorf("projections: reading the log head: %w", err)
 	}
 	err = pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "evcrm_projections:"+r.base+":"+p.Name()); err != nil {
@@ -457,37 +452,36 @@ func (r *Runtime) createGen(ctx context.Context, p Projection, activate, lock, r
 			}
 		}
 		if lock {
-			ok, err := r.locks.tryLock(ctx, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("generation %d is locked by another process", id)
+			if held, err = r.leases.TryAcquire(ctx, leaseName(id)); err != nil {
+				return fmt.Errorf("generation %d: %w", id, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		if lock && g.ID != 0 {
-			r.locks.unlock(context.WithoutCancel(ctx), g.ID)
+		if held != nil {
+			held.Release()
 		}
-		return g, fmt.Errorf("projections: creating a generation of %s: %w", p.Name(), err)
+		return g, nil, fmt.Errorf("projections: creating a generation of %s: %w", p.Name(), err)
 	}
 	if activate {
 		r.setServed(p.Name(), g.ID, eventstore.Start)
 	}
-	return g, nil
+	return g, held, nil
 }
 
 // abandon retires a building generation of an older version, unless
 // someone still works on it.
 func (r *Runtime) abandon(ctx context.Context, g generation) error {
-	ok, err := r.locks.tryLock(ctx, g.ID)
-	if err != nil || !ok {
-		return err
+	h, err := r.leases.TryAcquire(ctx, leaseName(g.ID))
+	if errors.Is(err, lease.ErrHeld) {
+		return nil
 	}
-	defer r.locks.unlock(context.WithoutCancel(ctx), g.ID)
-	_, err = r.cfg.Pool.Exec(ctx, `UPDATE `+r.catalog+` SET state = 'retired', retired_at = now(), updated_at = now()
+	if err != nil {
+		return fmt.Errorf("projections: abandoning generation %d: %w", g.ID, err)
+	}
+	defer h.Release()
+	_, err = r.cfg.Pool.Exec(h.Context(), `UPDATE `+r.catalog+` SET state = 'retired', retired_at = now(), updated_at = now()
 		WHERE generation = $1 AND state = 'building'`, g.ID)
 	if err != nil {
 		return fmt.Errorf("projections: abandoning generation %d: %w", g.ID, err)

@@ -137,7 +137,9 @@ func (b *bundle) runtime(t *testing.T, store eventstore.Store, cfg projections.C
 	}
 	cfg.Store = store
 	cfg.Registry = registry
-	cfg.Logger = slog.New(slog.NewTextHandler(testWriter(t), nil))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(testWriter(t), nil))
+	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 50 * time.Millisecond
 	}
@@ -753,5 +755,96 @@ func TestTwoProcessesRaiseTheVersionTogether(t *testing.T) {
 	var v2 int
 	if err := b.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM evcrm_projections WHERE version = 2").Scan(&v2); err != nil || v2 != 1 {
 		t.Fatalf("%d generations of version 2 (%v), want 1", v2, err)
+	}
+}
+
+// lockedBuffer is an io.Writer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestLostLeaseStopsTheWorkerWhichResumes: when the session holding a
+// generation's lease dies (terminated by the server here), the worker
+// notices and stops, wins the lease back on a new session and resumes from
+// its checkpoint: every event, including those appended meanwhile, is
+// applied once.
+func TestLostLeaseStopsTheWorkerWhichResumes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	var logs lockedBuffer
+	rt := b.runtime(t, nil, projections.Config{BatchSize: 3, Logger: slog.New(slog.NewTextHandler(io.MultiWriter(&logs, testWriter(t)), nil))},
+		&counts{version: 1})
+	run(t, rt)
+	var last eventstore.Position
+	for i := range 30 {
+		last = b.add(t, fmt.Sprint("k", i%3), 1)
+	}
+	waitFor(t, rt, last)
+	st, err := rt.Status(ctx)
+	if err != nil || len(st) != 1 {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+	// holder returns the backend holding the generation's lease (the key
+	// text the runtime always used), or 0.
+	holder := func() (pid int) {
+		t.Helper()
+		err := b.db.Pool.QueryRow(ctx, `
+			WITH k AS (SELECT hashtextextended('evcrm_projections:' || current_database() || '.' || current_schema() || ':' || $1::bigint, 0) AS key)
+			SELECT coalesce((SELECT l.pid FROM pg_locks l, k WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND l.classid = ((k.key >> 32) & 4294967295)::oid AND l.objid = (k.key & 4294967295)::oid), 0)`,
+			st[0].Generation).Scan(&pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	first := holder()
+	if first == 0 {
+		t.Fatal("no session holds the generation's lease")
+	}
+	var ok bool
+	if err := b.db.Pool.QueryRow(ctx, "SELECT pg_terminate_backend($1)", first).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminating the lease session: %v, %v", ok, err)
+	}
+	for i := range 30 { // appended while the worker notices and waits for its lease again
+		last = b.add(t, fmt.Sprint("k", i%3), 1)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for pid := holder(); pid == 0 || pid == first; pid = holder() {
+		if time.Now().After(deadline) {
+			t.Fatal("the lease was not won back on a new session")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "lease lost") {
+		t.Fatalf("the worker did not report its lost lease; logs:\n%s", logs.String())
+	}
+	for i := range 30 {
+		last = b.add(t, fmt.Sprint("k", i%3), 1)
+	}
+	waitFor(t, rt, last)
+	for k, v := range totals(t, b.db) {
+		if !strings.HasPrefix(v, "30 [") {
+			t.Errorf("%s = %s, want 30 events applied once", k, v)
+		}
+	}
+	var n int
+	if err := b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM rm_test_log").Scan(&n); err != nil || n != 90 {
+		t.Fatalf("rm_test_log has %d rows (%v), want 90", n, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/internal/lease"
 )
 
 // Status describes one generation of a projection (or, with Generation 0,
@@ -138,7 +139,7 @@ func (r *Runtime) lag(ctx context.Context, s *Status, now time.Time) error {
 	return nil
 }
 
-// locked reports whether some session holds the generation's advisory lock.
+// locked reports whether some session holds the generation's lease.
 func (r *Runtime) locked(ctx context.Context, gen int64) (bool, error) {
 	var held bool
 	err := r.cfg.Pool.QueryRow(ctx, `
@@ -146,7 +147,7 @@ func (r *Runtime) locked(ctx context.Context, gen int64) (bool, error) {
 		SELECT EXISTS (SELECT 1 FROM pg_locks, k WHERE locktype = 'advisory' AND objsubid = 1 AND granted
 			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 			AND classid = ((k.key >> 32) & 4294967295)::oid AND objid = (k.key & 4294967295)::oid)`,
-		lockKey(r.cfg.Pool.Config().ConnConfig.Database, r.base, gen)).Scan(&held)
+		lockKey(r.cfg.Pool.Config().ConnConfig.Database, r.base, leaseName(gen))).Scan(&held)
 	if err != nil {
 		return false, fmt.Errorf("projections: reading locks: %w", err)
 	}
@@ -182,6 +183,7 @@ func (r *Runtime) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 		return err
 	}
 	var g *generation
+	var held *lease.Held
 	for i := range gens {
 		x := gens[i]
 		if x.Name != name || x.State != StateBuilding {
@@ -190,36 +192,39 @@ func (r *Runtime) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 		if x.Version > p.Version() {
 			return fmt.Errorf("projections: %s: a build of version %d (newer than this binary's %d) is under way", name, x.Version, p.Version())
 		}
-		ok, err := r.locks.tryLock(ctx, x.ID)
-		if err != nil {
-			return err
-		}
-		if !ok {
+		h, err := r.leases.TryAcquire(ctx, leaseName(x.ID))
+		if errors.Is(err, lease.ErrHeld) {
 			return fmt.Errorf("%w: %s (generation %d)", ErrRebuildInProgress, name, x.ID)
 		}
+		if err != nil {
+			return fmt.Errorf("projections: rebuilding %s: %w", name, err)
+		}
 		if x.Version < p.Version() {
-			r.locks.unlock(ctx, x.ID)
+			h.Release()
 			if err := r.abandon(ctx, x); err != nil {
 				return err
 			}
 			continue
 		}
-		g = &x
+		g, held = &x, h
 		r.log.Info("projections: resuming an interrupted build", "projection", name, "generation", x.ID, "position", x.Position.String())
 		break
 	}
 	if g == nil {
-		created, err := r.createGen(ctx, p, false, true, false)
+		created, h, err := r.createGen(ctx, p, false, true, false)
 		if err != nil {
 			return err
 		}
-		g = &created
+		g, held = &created, h
 	}
-	defer r.locks.unlock(context.WithoutCancel(ctx), g.ID)
+	defer held.Release()
 	w := r.newWorker(p, *g)
 	w.stopWhenServed = true
 	w.progress = opts.Progress
-	err = w.runLimited(ctx, opts.MaxFailures)
+	err = w.runLimited(held.Context(), opts.MaxFailures)
+	if held.Lost() {
+		err = context.Cause(held.Context())
+	}
 	if err != nil {
 		cleanup := context.WithoutCancel(ctx)
 		if aerr := r.retire(cleanup, g.ID); aerr != nil {

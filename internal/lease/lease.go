@@ -44,6 +44,12 @@ type Config struct {
 	// "evcrm.lease/". (The bus keeps "evcrm.bus/", the key its forwarder
 	// lock always had, so old and new instances exclude each other.)
 	Namespace string
+	// Key, when set, gives the exact text hashed into a lease's advisory
+	// lock key instead (Namespace and the schema are then not added), for
+	// callers whose lock keys predate this package: the projection runtime
+	// keeps its per-generation keys so old and new instances exclude each
+	// other.
+	Key func(name string) string
 }
 
 // Locker runs work under leases.
@@ -78,12 +84,13 @@ var ErrLost = errors.New("lease lost")
 
 // Held is a lease this process holds.
 type Held struct {
-	namespace, name string
-	conn            *pgx.Conn
-	ctx             context.Context
-	cancel          context.CancelCauseFunc
-	stop, watched   chan struct{}
-	once            sync.Once
+	unlock        string // SQL releasing the lock, with its args
+	args          []any
+	conn          *pgx.Conn
+	ctx           context.Context
+	cancel        context.CancelCauseFunc
+	stop, watched chan struct{}
+	once          sync.Once
 }
 
 // Context ends when the lease is lost (its cause is then ErrLost), when
@@ -103,7 +110,7 @@ func (h *Held) Release() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if !h.Lost() { // unlocking first makes the hand-over prompt; closing releases it anyway
-			_, _ = h.conn.Exec(ctx, `SELECT pg_advisory_unlock(`+keySQL+`)`, h.namespace, h.name)
+			_, _ = h.conn.Exec(ctx, h.unlock, h.args...)
 		}
 		_ = h.conn.Close(ctx)
 	})
@@ -112,14 +119,33 @@ func (h *Held) Release() {
 // Acquire waits until this process holds the lease name (and Grace has
 // passed), or ctx ends.
 func (l *Locker) Acquire(ctx context.Context, name string) (*Held, error) {
-	conn, err := l.acquire(ctx, name)
+	conn, err := l.acquire(ctx, name, false)
 	if err != nil {
 		return nil, err
 	}
+	return l.hold(ctx, name, conn), nil
+}
+
+// ErrHeld is returned by TryAcquire when another session holds the lease.
+var ErrHeld = errors.New("lease held by another process")
+
+// TryAcquire takes the lease name if no one holds it (and then waits
+// Grace, as Acquire does), or returns ErrHeld at once.
+func (l *Locker) TryAcquire(ctx context.Context, name string) (*Held, error) {
+	conn, err := l.acquire(ctx, name, true)
+	if err != nil {
+		return nil, err
+	}
+	return l.hold(ctx, name, conn), nil
+}
+
+func (l *Locker) hold(ctx context.Context, name string, conn *pgx.Conn) *Held {
+	key, args := l.key(name)
 	work, cancel := context.WithCancelCause(ctx)
-	h := &Held{namespace: l.cfg.Namespace, name: name, conn: conn, ctx: work, cancel: cancel, stop: make(chan struct{}), watched: make(chan struct{})}
+	h := &Held{unlock: `SELECT pg_advisory_unlock(` + key + `)`, args: args, conn: conn, ctx: work, cancel: cancel,
+		stop: make(chan struct{}), watched: make(chan struct{})}
 	go h.watch(l.cfg.CheckInterval)
-	return h, nil
+	return h
 }
 
 // watch checks the lease's session every interval until a check fails.
@@ -172,19 +198,27 @@ func (l *Locker) Run(ctx context.Context, name string, f func(ctx context.Contex
 	}
 }
 
-// keySQL maps a lease ($1 namespace, $2 name) into the advisory-lock space,
+// key maps a lease ($1 namespace, $2 name) into the advisory-lock space,
 // per schema: advisory locks are database-wide, and deployments (or tests)
 // in separate schemas of one database must not share leases.
-const keySQL = `hashtextextended($1 || current_schema() || '/' || $2, 0)`
+// (Config.Key replaces that text.)
+func (l *Locker) key(name string) (string, []any) {
+	if l.cfg.Key != nil {
+		return `hashtextextended($1, 0)`, []any{l.cfg.Key(name)}
+	}
+	return `hashtextextended($1 || current_schema() || '/' || $2, 0)`, []any{l.cfg.Namespace, name}
+}
 
-// acquire connects and polls until it holds the lease, then waits Grace.
-func (l *Locker) acquire(ctx context.Context, name string) (*pgx.Conn, error) {
+// acquire connects and polls until it holds the lease (with once, tries
+// once: ErrHeld), then waits Grace.
+func (l *Locker) acquire(ctx context.Context, name string, once bool) (_ *pgx.Conn, err error) {
 	var conn *pgx.Conn
 	defer func() {
-		if conn != nil && ctx.Err() != nil {
+		if conn != nil && err != nil {
 			_ = conn.Close(context.Background())
 		}
 	}()
+	key, args := l.key(name)
 	for {
 		if conn == nil || conn.IsClosed() {
 			cc := l.cfg.ConnConfig.Copy()
@@ -196,6 +230,9 @@ func (l *Locker) acquire(ctx context.Context, name string) (*pgx.Conn, error) {
 			if err != nil && ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if err != nil && once {
+				return nil, fmt.Errorf("lease %s: connecting: %w", name, err)
+			}
 			if err != nil {
 				l.cfg.Logger.Warn("lease: cannot connect; retrying", "lease", name, "error", err)
 			}
@@ -203,12 +240,18 @@ func (l *Locker) acquire(ctx context.Context, name string) (*pgx.Conn, error) {
 		}
 		if conn != nil {
 			var ok bool
-			err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+keySQL+`)`, l.cfg.Namespace, name).Scan(&ok)
+			err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, args...).Scan(&ok)
 			if err == nil && ok {
 				if err := sleep(ctx, l.cfg.Grace); err != nil {
 					return nil, err
 				}
 				return conn, nil
+			}
+			if once && err == nil {
+				return nil, ErrHeld
+			}
+			if once {
+				return nil, fmt.Errorf("lease %s: %w", name, err)
 			}
 			if err != nil {
 				if ctx.Err() != nil {

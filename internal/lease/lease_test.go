@@ -230,3 +230,44 @@ func TestKillHolderFailsOver(t *testing.T) {
 	}
 	t.Logf("%d steps, a then b", want-1)
 }
+
+// TestTryAcquireAndKey: TryAcquire answers ErrHeld at once while another
+// Locker holds the lease, and Config.Key names the lock by exactly the
+// text given (two lockers that map different names onto one key text
+// exclude each other).
+func TestTryAcquireAndKey(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	keyed := func() *lease.Locker {
+		cc, err := pgx.ParseConfig(db.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := lease.New(lease.Config{ConnConfig: cc, CheckInterval: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+			Key: func(string) string { return "lease-test-key:" + t.Name() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	a, b := keyed(), keyed()
+	h, err := a.TryAcquire(ctx, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.TryAcquire(ctx, "two"); !errors.Is(err, lease.ErrHeld) {
+		t.Fatalf("TryAcquire while held = %v, want ErrHeld", err)
+	}
+	var held bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+		AND classid = ((hashtextextended($1, 0) >> 32) & 4294967295)::oid AND objid = (hashtextextended($1, 0) & 4294967295)::oid)`,
+		"lease-test-key:"+t.Name()).Scan(&held); err != nil || !held {
+		t.Fatalf("the lock of the key text is not held: %v, %v", held, err)
+	}
+	h.Release()
+	h2, err := b.TryAcquire(ctx, "two")
+	if err != nil {
+		t.Fatalf("TryAcquire after release: %v", err)
+	}
+	h2.Release()
+}

@@ -44,7 +44,9 @@ type Config struct {
 	Registry *domain.Registry
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
-	// BatchSize caps the events applied in one transaction (default 500).
+	// BatchSize caps the events applied in one transaction (default 500);
+	// only a build chasing the live log past its target reads larger
+	// pages, up to 16 x BatchSize (see catchUp).
 	BatchSize int
 	// RetryMin and RetryMax bound the backoff after a failure (default 500ms, 1m).
 	RetryMin, RetryMax time.Duration

@@ -116,19 +116,45 @@ func (w *worker) once(ctx context.Context) error {
 	return err
 }
 
+// catchUpGrowth bounds how far catchUp grows its pages (a multiple of
+// BatchSize) once a build chases the live log past its target.
+const catchUpGrowth = 16
+
 // catchUp reads the log page by page up to its end, then swaps the
-// generation in.
+// generation in, in the transaction of its last page.
+//
+// Past the build's target (the log head when it was created) the build
+// chases the events appended meanwhile, and on a busy log it would never
+// see an empty page. There, "the end" is the head read before each page:
+// once a page reaches it the generation is as current as a served one
+// that applied its last batch, and is swapped in with that page. A full
+// page there means the log grew about as fast as the build applied it, so
+// the page doubles after each full one, up to catchUpGrowth x BatchSize,
+// and the build outgrows the rate of appends and ends.
 func (w *worker) catchUp(ctx context.Context) error {
+	limit := w.r.cfg.BatchSize
 	for {
-		evs, err := w.r.cfg.Store.ReadAll(ctx, eventstore.ReadAllOptions{After: w.pos, Limit: w.r.cfg.BatchSize})
+		chasing := !w.pos.Less(w.gen.Target)
+		var head eventstore.Position
+		if chasing {
+			var err error
+			if head, err = w.r.cfg.Store.Head(ctx); err != nil {
+				return fmt.Errorf("projection %s: reading the log head: %w", w.p.Name(), err)
+			}
+		}
+		evs, err := w.r.cfg.Store.ReadAll(ctx, eventstore.ReadAllOptions{After: w.pos, Limit: limit})
 		if err != nil {
 			return fmt.Errorf("projection %s: reading the log after %s: %w", w.p.Name(), w.pos, err)
 		}
-		if err := w.apply(ctx, evs, len(evs) == 0); err != nil {
+		end := len(evs) == 0 || (chasing && !evs[len(evs)-1].Position.Less(head))
+		if err := w.apply(ctx, evs, end); err != nil {
 			return err
 		}
-		if len(evs) == 0 {
+		if end {
 			return nil
+		}
+		if chasing && len(evs) == limit {
+			limit = min(2*limit, catchUpGrowth*w.r.cfg.BatchSize)
 		}
 	}
 }

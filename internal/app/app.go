@@ -25,6 +25,7 @@ import (
 	"github.com/evcrm/evcrm/internal/apistore"
 	"github.com/evcrm/evcrm/internal/bus"
 	"github.com/evcrm/evcrm/internal/config"
+	"github.com/evcrm/evcrm/internal/lease"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,8 +51,9 @@ type App struct {
 	// Audit is the transparency log of the events (see audit.go).
 	Audit *auditlog.Log
 
-	mu    sync.Mutex
-	tasks []task
+	leases *lease.Locker
+	mu     sync.Mutex
+	tasks  []task
 }
 
 type task struct {
@@ -136,7 +138,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 			return err
 		})
 	}
-	a.Go("idempotency-key-purger", a.purgeKeys)
+	a.leases, err = lease.New(lease.Config{ConnConfig: pool.Config().ConnConfig, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.GoOnce("idempotency-key-purger", a.purgeKeys)
 	if err := a.attachReadSide(ctx); err != nil {
 		return nil, err
 	}
@@ -159,6 +165,17 @@ func (a *App) Go(name string, run func(ctx context.Context) error) {
 	defer a.mu.Unlock()
 	a.tasks = append(a.tasks, task{name: name, run: run})
 }
+
+// GoOnce adds a task that runs in one evcrm process at a time among those
+// sharing the database: it runs under the lease "app.<name>" (package
+// internal/lease), waits while another process holds it, stops as soon as
+// the lease is lost and runs again once it wins it back.
+func (a *App) GoOnce(name string, run func(ctx context.Context) error) {
+	a.Go(name, func(ctx context.Context) error { return a.leases.Run(ctx, LeasePrefix+name, run) })
+}
+
+// LeasePrefix starts the lease name of every task added with GoOnce.
+const LeasePrefix = "app."
 
 // Run serves HTTP on cfg.Addr and runs the tasks until ctx ends (SIGTERM),
 // then shuts down gracefully: the server drains first, then the tasks stop.

@@ -29,8 +29,8 @@ func (a *App) attachAudit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Go("audit-log", b.Run)
-	a.Go("audit-checkpoints", func(ctx context.Context) error {
+	a.GoOnce("audit-log", b.Run)
+	a.GoOnce("audit-checkpoints", func(ctx context.Context) error {
 		return l.RunCheckpoints(ctx, a.Config.Audit.CheckpointInterval)
 	})
 	return api.RegisterAudit(a.Server, api.AuditOptions{Log: l, PublicKey: publicKey})

@@ -127,11 +127,16 @@ func TestEndToEndOnEventStoreDB(t *testing.T) {
 		code, page := call(http.MethodGet, "/v1/pipeline/opportunities?customer_id="+custID.String(), nil)
 		if code == http.StatusOK {
 			if items, _ := page["items"].([]any); len(items) == 1 {
+				// The customer's name comes from another read model (customer
+				// profiles), which may apply the registration a little later.
 				opp := items[0].(map[string]any)
-				if opp["opportunity_id"] != oppID.String() || opp["customer_name"] != "Analytical Engines Ltd" {
+				name, _ := opp["customer_name"].(string)
+				if opp["opportunity_id"] != oppID.String() || (name != "" && name != "Analytical Engines Ltd") {
 					t.Fatalf("opportunity row %v", opp)
 				}
-				break
+				if name != "" {
+					break
+				}
 			}
 		}
 		if time.Now().After(deadline) {

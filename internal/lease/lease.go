@@ -225,7 +225,7 @@ func (l *Locker) acquire(ctx context.Context, name string, once bool) (_ *pgx.Co
 			if cc.RuntimeParams == nil {
 				cc.RuntimeParams = map[string]string{}
 			}
-			cc.RuntimeParams["application_name"] = "evcrm-lease/" + name
+			cc.RuntimeParams["application_name"] = applicationName(cc.RuntimeParams["application_name"], name)
 			c, err := pgx.ConnectConfig(ctx, cc)
 			if err != nil && ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -265,6 +265,18 @@ func (l *Locker) acquire(ctx context.Context, name string, once bool) (_ *pgx.Co
 			return nil, err
 		}
 	}
+}
+
+// applicationName names a lease's session in pg_stat_activity:
+// "evcrm-lease/<name>", after the application name the process's own
+// connections carry, if any ("evcrm-a evcrm-lease/<name>"), so an operator
+// sees which instance holds which lease. PostgreSQL keeps 63 bytes.
+func applicationName(base, name string) string {
+	n := "evcrm-lease/" + name
+	if base != "" {
+		n = base + " " + n
+	}
+	return n
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/evcrm/evcrm/internal/auth"
 	"github.com/evcrm/evcrm/internal/config"
 	"github.com/evcrm/evcrm/internal/pgtest"
+	"github.com/evcrm/evcrm/projections/readmodels"
 	"github.com/google/uuid"
 )
 
@@ -105,8 +106,18 @@ func TestEndToEndOnEventStoreDB(t *testing.T) {
 	if code, _ := call(http.MethodPost, "/v1/leads/"+leadID+"/qualify", map[string]any{"score": 80}); code != http.StatusOK {
 		t.Fatalf("qualify: %d", code)
 	}
-	if n := srv.DropSubscriptions(); n == 0 {
-		t.Fatal("no subscriptions on the server: projections and the forwarder should be subscribed")
+	// Every projection, the forwarder and the audit log builder subscribe
+	// once they hold their lease (after its grace period): wait for them,
+	// then drop them all.
+	subscribers := len(readmodels.All()) + 2
+	for deadline := time.Now().Add(30 * time.Second); srv.Subscriptions() < subscribers; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscriptions on the server, want %d: every projection, the forwarder and the audit log builder", srv.Subscriptions(), subscribers)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := srv.DropSubscriptions(); n < subscribers {
+		t.Fatalf("dropped %d subscriptions, want %d", n, subscribers)
 	}
 	custID, oppID := uuid.New(), uuid.New()
 	code, converted := call(http.MethodPost, "/v1/leads/"+leadID+"/convert", map[string]any{

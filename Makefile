@@ -59,12 +59,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckJSON$$' -fuzztime $(FUZZTIME) ./domain/text/
 
 # Benchmarks: Go benchmarks for micro costs, then the end-to-end figures
-# (raw PostgreSQL ceiling vs event store, subscription, projections, transparency log).
+# (raw PostgreSQL ceiling vs event store, subscription, projections, transparency log,
+# HTTP commands vs raw INSERTs; BENCH_DURATION per command phase, JSON in bin/).
+BENCH_DURATION ?= 5s
 bench: db build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	$(BIN) bench
 	$(BIN) bench projections
 	$(BIN) bench audit
+	$(BIN) bench commands --duration $(BENCH_DURATION) --json bin/bench-commands.json
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -299,11 +299,22 @@ func (h *commandHandler) handle(ctx context.Context, hdr CommandHeaders, pathID 
 func (h *commandHandler) complete(ctx context.Context, scope apistore.Scope, key string, out *commandOutput) {
 	stored, err := json.Marshal(out.Body)
 	if err == nil {
-		err = h.s.opts.Keys.Complete(context.WithoutCancel(ctx), scope, key, out.Status, stored)
+		complete := h.s.opts.Keys.Complete
+		if rk, ok := h.s.opts.Keys.(recordedKeys); ok && len(out.Body.EventIDs) > 0 {
+			complete = rk.CompleteRecorded // the events are durable: the response need not wait for a sync
+		}
+		err = complete(context.WithoutCancel(ctx), scope, key, out.Status, stored)
 	}
 	if err != nil {
 		Logger(ctx).ErrorContext(ctx, "storing idempotent response", errAttr(err))
 	}
+}
+
+// recordedKeys is a key store that can store the response of a request
+// whose events were appended without waiting for a sync
+// (apistore.Keys.CompleteRecorded).
+type recordedKeys interface {
+	CompleteRecorded(ctx context.Context, scope apistore.Scope, key string, status int, response []byte) error
 }
 
 // prepare fills in the ID of an aggregate a command creates when the

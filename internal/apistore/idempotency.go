@@ -52,7 +52,15 @@ type Reservation struct {
 func (s *Keys) Reserve(ctx context.Context, scope Scope, key, operation string, requestHash []byte) (Reservation, error) {
 	for range 3 {
 		var claimed bool
-		err := s.pool.QueryRow(ctx, `
+		// The claim commits without waiting for its WAL flush (see
+		// asyncCommitSQL): what the request does next that must last (its
+		// append, or Complete or Release when it appended nothing) is a
+		// durable commit after it, which makes the claim durable too.
+		// Lost in a crash of PostgreSQL, it was only ever an unfinished
+		// claim, which a retry makes again.
+		b := &pgx.Batch{}
+		b.Queue(asyncCommitSQL)
+		b.Queue(`
 			INSERT INTO api_idempotency_keys AS k (tenant, principal, key, operation, request_hash, locked_until, expires_at)
 			VALUES ($1, $2, $3, $4, $5, now() + $6::interval, now() + $7::interval)
 			ON CONFLICT (tenant, principal, key) DO UPDATE
@@ -61,7 +69,8 @@ func (s *Keys) Reserve(ctx context.Context, scope Scope, key, operation string, 
 			WHERE k.expires_at <= now()
 			   OR (k.status IS NULL AND k.locked_until <= now() AND k.request_hash = EXCLUDED.request_hash)
 			RETURNING true`,
-			scope.Tenant, scope.Principal, key, operation, requestHash, s.Lease, s.TTL).Scan(&claimed)
+			scope.Tenant, scope.Principal, key, operation, requestHash, s.Lease, s.TTL).QueryRow(func(row pgx.Row) error { return row.Scan(&claimed) })
+		err := s.pool.SendBatch(ctx, b).Close()
 		if err == nil {
 			return Reservation{Claimed: true}, nil
 		}
@@ -91,14 +100,39 @@ func (s *Keys) Reserve(ctx context.Context, scope Scope, key, operation string, 
 // also serves a retry that found the request's result after its response
 // was lost: the key may then be held by nobody.
 func (s *Keys) Complete(ctx context.Context, scope Scope, key string, status int, response []byte) error {
-	_, err := s.pool.Exec(ctx, `
-		UPDATE api_idempotency_keys SET status = $4, response = $5
-		WHERE tenant = $1 AND principal = $2 AND key = $3 AND status IS NULL`, scope.Tenant, scope.Principal, key, status, response)
+	_, err := s.pool.Exec(ctx, completeSQL, scope.Tenant, scope.Principal, key, status, response)
 	if err != nil {
 		return fmt.Errorf("storing idempotent response: %w", err)
 	}
 	return nil
 }
+
+// CompleteRecorded is Complete for a request whose events were appended:
+// its commit does not wait for the WAL flush. That is safe because the
+// events are durable already: if a crash of PostgreSQL loses the stored
+// response, the key stays claimed by the same request, and a retry finds
+// the result from the events (as after any lost response). A request that
+// recorded nothing must use Complete, whose commit is durable.
+func (s *Keys) CompleteRecorded(ctx context.Context, scope Scope, key string, status int, response []byte) error {
+	b := &pgx.Batch{}
+	b.Queue(asyncCommitSQL)
+	b.Queue(completeSQL, scope.Tenant, scope.Principal, key, status, response)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("storing idempotent response: %w", err)
+	}
+	return nil
+}
+
+// asyncCommitSQL, first in a batch (one implicit transaction), makes that
+// transaction commit without waiting for its WAL to reach the disk
+// (synchronous_commit = off for it alone). Its effect is visible at once;
+// a crash of PostgreSQL may lose it, together with every later commit and
+// none earlier: any durable commit after it makes it durable.
+const asyncCommitSQL = "SELECT set_config('synchronous_commit', 'off', true)"
+
+const completeSQL = `
+		UPDATE api_idempotency_keys SET status = $4, response = $5
+		WHERE tenant = $1 AND principal = $2 AND key = $3 AND status IS NULL`
 
 // Release frees (scope, key) after a request that should not be remembered
 // (it failed in a way a retry may not repeat).

@@ -147,6 +147,17 @@ func (s *Store) append(ctx context.Context, streamID string, expected eventstore
 		c.metadata[i] = md
 	}
 
+	if s.cfg.GroupCommit > 0 && len(events) == 1 && !s.alwaysLock {
+		res, ok, err := s.groupAppend(ctx, c)
+		if err != nil {
+			return res, s.wrap(ctx, fmt.Sprintf("appending to stream %q", c.streamID), err)
+		}
+		if ok {
+			return res, nil
+		}
+		// Not written by a group: alone, which also explains a failure.
+	}
+
 	collisions := 0
 	for attempt := 1; ; attempt++ {
 		res, written, err := s.try(ctx, c, s.alwaysLock || collisions >= lockAfter)

@@ -42,6 +42,12 @@ type Config struct {
 	// Logger receives warnings about the notification connection. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// GroupCommit, when above 0, writes single-event appends to different
+	// streams that arrive together as one statement (one transaction, one
+	// WAL sync), up to GroupCommit appends per group; each keeps its own
+	// expected-version check and idempotency (see group.go). 0: every
+	// append is its own transaction.
+	GroupCommit int
 }
 
 // Defaults.
@@ -64,6 +70,9 @@ func (c Config) Validate() error {
 	}
 	if c.PageSize < 0 || c.PageSize > 100_000 {
 		errs = append(errs, errors.New("page size must be 0 (default) to 100000"))
+	}
+	if c.GroupCommit < 0 || c.GroupCommit > 10_000 {
+		errs = append(errs, errors.New("group commit must be 0 (off) to 10000 appends"))
 	}
 	if len(c.Channel) > maxChannelLength {
 		errs = append(errs, fmt.Errorf("channel name longer than %d bytes", maxChannelLength))
@@ -108,6 +117,10 @@ type Store struct {
 	listenOnce sync.Once
 	closeOnce  sync.Once
 	closed     atomic.Bool
+
+	group      groupState // Config.GroupCommit
+	groupStats groupStats
+	groupFault func(stage string, pid uint32) error // tests: faults around a group statement
 
 	lockedAppends atomic.Int64 // appends that went through evcrm_append
 	alwaysLock    bool         // tests: every append through evcrm_append
@@ -165,6 +178,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if !cfg.DisableListenNotify {
 		s.background(s.notifier)
 	}
+	if cfg.GroupCommit > 0 {
+		s.startGroupCommit()
+	}
 	return s, nil
 }
 
@@ -193,6 +209,7 @@ func (s *Store) Close() {
 		s.mu.Lock()
 		s.closed.Store(true)
 		s.mu.Unlock()
+		s.closeGroupCommit()
 		s.cancel()
 		s.changed.signal()
 		s.wg.Wait()

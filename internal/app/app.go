@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	case "esdb":
 		a.Store, err = esdb.New(esdb.Config{ConnectionString: cfg.ESDBURL, Logger: logger})
 	default:
-		a.Store, err = postgres.New(ctx, pool, postgres.Config{Logger: logger})
+		a.Store, err = postgres.New(ctx, pool, postgres.Config{Logger: logger, GroupCommit: cfg.GroupCommit})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the %s event store: %w", cfg.EventStore, err)

@@ -28,6 +28,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // EVCRM_SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	Tenant          string        // EVCRM_TENANT: default tenant stamped on events
 	MaxBackdate     time.Duration // EVCRM_MAX_BACKDATE: how far back a client's Occurred-At may lie (default 8784h, 366 days)
+	GroupCommit     int           // EVCRM_GROUP_COMMIT: most appends per group commit in the PostgreSQL event store (0: off)
 	Audit           Audit         // EVCRM_AUDIT_*: the transparency log
 }
 
@@ -78,6 +79,13 @@ func FromEnv() Config {
 	if v, err := time.ParseDuration(os.Getenv("EVCRM_SHUTDOWN_TIMEOUT")); err == nil {
 		c.ShutdownTimeout = v
 	}
+	if v := os.Getenv("EVCRM_GROUP_COMMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			n = -1 // reported by Validate
+		}
+		c.GroupCommit = n
+	}
 	if v := os.Getenv("EVCRM_MAX_BACKDATE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -122,6 +130,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBackdate <= 0 {
 		errs = append(errs, errors.New("EVCRM_MAX_BACKDATE must be a positive duration, e.g. 8784h"))
+	}
+	if c.GroupCommit < 0 || c.GroupCommit > 10000 {
+		errs = append(errs, errors.New("EVCRM_GROUP_COMMIT must be 0 (off) to 10000 appends"))
 	}
 	if c.Audit.CheckpointInterval < time.Second {
 		errs = append(errs, errors.New("audit checkpoint interval must be at least 1s (EVCRM_AUDIT_CHECKPOINT_INTERVAL)"))

@@ -25,6 +25,9 @@ const (
 	CheckpointMismatch  Kind = "checkpoint mismatch"        // a checkpoint's root is not the tree recomputed from the events
 	CheckpointFork      Kind = "checkpoint does not extend" // a checkpoint does not extend the one before it
 	TrustedMismatch     Kind = "trusted checkpoint"         // today's tree does not extend the auditor's checkpoint
+	NoKey               Kind = "no key"                     // no public key to check signatures with: nothing can be vouched for
+	NotSigned           Kind = "not signed"                 // events not (yet) covered by a signed checkpoint
+	NotLogged           Kind = "not logged"                 // events appended but not (yet) in the log
 )
 
 // Problem is the first broken thing a verification found. Leaf is -1 and

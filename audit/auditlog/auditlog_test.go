@@ -157,6 +157,7 @@ func TestUnmodifiedLogVerifies(t *testing.T) {
 	if rep.Leaves != 15 || rep.Signed != 15 || rep.Checkpoints != 3 || rep.Unlogged != 2 || rep.Unsigned != 0 || rep.Trusted != 5 || rep.Events != 17 {
 		t.Fatalf("report %+v", rep)
 	}
+	wantIncomplete(t, rep, audit.NotLogged, -1, "2 events, from this one on, are not in the log yet")
 	// Logged but not yet signed.
 	f.build()
 	rep, err = f.verify()
@@ -165,6 +166,50 @@ func TestUnmodifiedLogVerifies(t *testing.T) {
 	}
 	if rep.Leaves != 17 || rep.Signed != 15 || rep.Unsigned != 2 || rep.Unlogged != 0 {
 		t.Fatalf("report %+v", rep)
+	}
+	wantIncomplete(t, rep, audit.NotSigned, 15, "2 leaves, from this one on, are not covered by the latest signed checkpoint (size 15)")
+	// Signed: complete.
+	f.publish()
+	if rep, err = f.verify(); err != nil || rep.Complete(false) != nil {
+		t.Fatalf("after signing: %+v, %v, %v", rep, err, rep.Complete(false))
+	}
+	// No key: nothing is verified, whatever the log holds.
+	rep, err = auditlog.Verify(context.Background(), f.log, f.store, auditlog.VerifyOptions{})
+	if err == nil {
+		t.Fatalf("verify without a key of a signed log: %+v", rep)
+	}
+}
+
+func TestNothingSignedIsNotVerified(t *testing.T) {
+	f := newFixture(t)
+	f.exec(`DELETE FROM audit_checkpoints`)
+	rep, err := auditlog.Verify(context.Background(), f.log, f.store, auditlog.VerifyOptions{PageSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIncomplete(t, rep, audit.NoKey, -1, "no public key given")
+	rep, err = auditlog.Verify(context.Background(), f.log, f.store, auditlog.VerifyOptions{Key: f.key, PageSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIncomplete(t, rep, audit.NotSigned, 0, "no signed checkpoint covers any of the 15 events")
+}
+
+// wantIncomplete checks that rep is not complete, even with pending events
+// allowed unless kind is about pending events, and names the first thing
+// not verified.
+func wantIncomplete(t *testing.T, rep auditlog.Report, kind audit.Kind, leaf int64, detail string) {
+	t.Helper()
+	var p *audit.Problem
+	if err := rep.Complete(false); !errors.As(err, &p) || p.Kind != kind || p.Leaf != leaf || !strings.Contains(p.Detail, detail) {
+		t.Fatalf("Complete: %v, want %s at leaf %d: %q", err, kind, leaf, detail)
+	}
+	if pending := kind == audit.NotSigned && rep.Signed > 0 || kind == audit.NotLogged; pending {
+		if err := rep.Complete(true); err != nil {
+			t.Fatalf("Complete(allowPending): %v", err)
+		}
+	} else if rep.Complete(true) == nil {
+		t.Fatalf("Complete(allowPending) accepted %+v", rep)
 	}
 }
 

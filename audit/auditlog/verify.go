@@ -41,6 +41,50 @@ type Report struct {
 	Unlogged    int64 // events not yet in the log (not verified)
 	Trusted     int64 // size of the auditor's checkpoint the tree extends, 0 if none given
 	Root        tlog.Hash
+	// KeyChecked: signatures were checked with a public key.
+	KeyChecked bool
+	// FirstUnsigned is the first leaf not covered by a signed checkpoint,
+	// FirstUnlogged the first event not in the log (Leaf -1); nil if none.
+	FirstUnsigned, FirstUnlogged *audit.Problem
+}
+
+// Complete reports whether everything in the store is verified: a public
+// key checked the signatures, and every event is a leaf under a signed
+// checkpoint. Otherwise it returns the first thing not verified as an
+// *audit.Problem. With allowPending, events newer than the latest signed
+// checkpoint (unsigned leaves, unlogged events) are tolerated, as long as
+// some checkpoint covers the events before them.
+func (r Report) Complete(allowPending bool) error {
+	switch {
+	case !r.KeyChecked:
+		return &audit.Problem{Kind: audit.NoKey, Leaf: -1,
+			Detail: "no public key given (--key) or configured (EVCRM_AUDIT_KEY_FILE, EVCRM_AUDIT_KEY): no signature checked, nothing verified"}
+	case r.Events > 0 && r.Signed == 0:
+		p := *r.firstPending()
+		p.Detail = fmt.Sprintf("no signed checkpoint covers any of the %d events (sign one: evcrm audit checkpoint)", r.Events)
+		return &p
+	case allowPending:
+		return nil
+	case r.FirstUnsigned != nil:
+		p := *r.FirstUnsigned
+		p.Detail = fmt.Sprintf("%d leaves, from this one on, are not covered by the latest signed checkpoint (size %d); sign one (evcrm audit checkpoint) or pass --allow-pending", r.Unsigned, r.Signed)
+		return &p
+	case r.FirstUnlogged != nil:
+		p := *r.FirstUnlogged
+		p.Detail = fmt.Sprintf("%d events, from this one on, are not in the log yet; wait for the builder (evcrm audit checkpoint catches up) or pass --allow-pending", r.Unlogged)
+		return &p
+	}
+	return nil
+}
+
+func (r Report) firstPending() *audit.Problem {
+	switch {
+	case r.FirstUnsigned != nil:
+		return r.FirstUnsigned
+	case r.FirstUnlogged != nil:
+		return r.FirstUnlogged
+	}
+	return &audit.Problem{Kind: audit.NotSigned, Leaf: -1}
 }
 
 type loggedLeaf struct {
@@ -185,6 +229,10 @@ func Verify(ctx context.Context, l *Log, store eventstore.Store, opts VerifyOpti
 		return rep, deleted(leaves[i], i, leaves, inStore)
 	}
 	rep.Unlogged = int64(len(events) - j)
+	if j < len(events) {
+		e := events[j]
+		rep.FirstUnlogged = &audit.Problem{Kind: audit.NotLogged, Leaf: -1, Stream: e.stream, Version: e.version, EventID: e.id}
+	}
 	root, err := tlog.TreeHash(n, reader)
 	if err != nil {
 		return rep, err
@@ -227,6 +275,11 @@ func Verify(ctx context.Context, l *Log, store eventstore.Store, opts VerifyOpti
 	}
 	rep.Signed = prev.Size
 	rep.Unsigned = n - prev.Size
+	rep.KeyChecked = opts.Key != nil
+	if rep.Unsigned > 0 {
+		lf := leaves[prev.Size]
+		rep.FirstUnsigned = &audit.Problem{Kind: audit.NotSigned, Leaf: prev.Size, Stream: lf.stream, Version: lf.version, EventID: lf.id}
+	}
 
 	if len(opts.Trusted) > 0 {
 		if opts.Key == nil {

@@ -128,14 +128,17 @@ func newAuditCheckpointCmd() *cobra.Command {
 
 func newAuditVerifyCmd() *cobra.Command {
 	var trustedFile, key string
+	var allowPending bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the whole log against the events: leaves, tree, signed checkpoints, and a checkpoint you kept",
 		Long: "Recomputes every leaf from the events in the store, the tree from the leaves, checks every\n" +
 			"stored checkpoint's signature with --key and that each extends the one before, and that\n" +
 			"today's tree extends the checkpoint in --trusted-checkpoint (one you kept from an earlier\n" +
-			"audit). Exits 0 only when all of it holds; otherwise names the first broken thing and exits 1.\n" +
-			"Events not yet in the log, or not yet in a signed checkpoint, are reported as not verified.",
+			"audit). Exits 0 only when all of it holds and every event is under a signed checkpoint;\n" +
+			"otherwise names the first broken (or unverified) thing and exits 1. Without any public key, or\n" +
+			"with no signed checkpoint, nothing is verified: exit 1. --allow-pending tolerates events newer\n" +
+			"than the latest signed checkpoint (reported as NOT VERIFIED).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var trusted []byte
@@ -155,12 +158,16 @@ func newAuditVerifyCmd() *cobra.Command {
 					return err
 				}
 				printReport(cmd.OutOrStdout(), rep)
+				if err := rep.Complete(allowPending); err != nil {
+					return fmt.Errorf("not verified: %w", err)
+				}
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&trustedFile, "trusted-checkpoint", "", "a signed checkpoint kept from an earlier audit; today's tree must extend it")
 	cmd.Flags().StringVar(&key, "key", "", "public verifier key of the log (name+hash+key), or a file holding it (default: the operator's configured key)")
+	cmd.Flags().BoolVar(&allowPending, "allow-pending", false, "exit 0 even when events newer than the latest signed checkpoint are not verified yet (a live log)")
 	return cmd
 }
 
@@ -196,7 +203,13 @@ func printReport(w io.Writer, rep auditlog.Report) {
 	if rep.Trusted > 0 {
 		fmt.Fprintf(w, "trusted:     today's tree extends your checkpoint of %d leaves\n", rep.Trusted)
 	}
-	fmt.Fprintf(w, "verified:    %d events (leaves 0..%d, under a signed checkpoint)\n", rep.Signed, rep.Signed-1)
+	if !rep.KeyChecked {
+		fmt.Fprintln(w, "verified:    0 events (no public key: no signature checked)")
+	} else if rep.Signed > 0 {
+		fmt.Fprintf(w, "verified:    %d events (leaves 0..%d, under a signed checkpoint)\n", rep.Signed, rep.Signed-1)
+	} else {
+		fmt.Fprintln(w, "verified:    0 events (no signed checkpoint)")
+	}
 	if rep.Unsigned > 0 || rep.Unlogged > 0 {
 		fmt.Fprintf(w, "NOT VERIFIED: %d events in the log but not yet in a signed checkpoint; %d events appended but not yet in the log\n", rep.Unsigned, rep.Unlogged)
 	}

@@ -25,6 +25,10 @@ type AuditOptions struct {
 	// PublicKey is the verifier key of the checkpoints' signing key, shown
 	// with each checkpoint (auditors should get it out of band too).
 	PublicKey string
+	// BackdatedAfter: an event recorded more than this after it occurred
+	// is a backdated fact, marked in the audit views (0: 24 h,
+	// audit.BackdatedAfter).
+	BackdatedAfter time.Duration
 }
 
 type auditRoutes struct {

@@ -21,14 +21,14 @@ type AuditEvent struct {
 	Stream string `json:"stream"`
 	RecordedEvent
 	LeafIndex *int64 `json:"leaf_index,omitempty" doc:"Its leaf in the transparency log (absent: not logged yet)"`
-	Backdated bool   `json:"backdated" doc:"Recorded more than 24 h after it occurred (metadata occurred_at)"`
+	Backdated bool   `json:"backdated" doc:"A backdated fact: recorded more than the configured threshold (default 24 h) after it occurred (metadata occurred_at)"`
 }
 
-func auditEvent(e eventstore.RecordedEvent, leaf *int64) AuditEvent {
+func (r *auditRoutes) auditEvent(e eventstore.RecordedEvent, leaf *int64) AuditEvent {
 	return AuditEvent{Stream: e.StreamID, RecordedEvent: RecordedEvent{
 		ID: e.ID, Version: e.Version, Position: e.Position.String(), Type: e.Type, SchemaVersion: e.SchemaVersion,
 		Data: e.Data, Metadata: e.Metadata, RecordedAt: e.RecordedAt,
-	}, LeafIndex: leaf, Backdated: audit.Backdated(e)}
+	}, LeafIndex: leaf, Backdated: audit.BackdatedBy(e, r.opts.BackdatedAfter)}
 }
 
 func (r *auditRoutes) registerHistory() {
@@ -36,9 +36,10 @@ func (r *auditRoutes) registerHistory() {
 	Register(r.s.api, huma.Operation{
 		OperationID: "getAuditRecordAsOf", Method: http.MethodGet, Path: "/v1/audit/records/{stream}", Tags: tags,
 		Summary: "A record as it was known at a time",
-		Description: "The events of one record (stream) that had been recorded at as_of (what the system knew then), and the events " +
-			"that had occurred by as_of in business time, which includes facts recorded later with an earlier occurred-at " +
-			"(backdated: recorded more than 24 h after they occurred, marked). Replaying either list gives the record's state at that time.",
+		Description: "The record (stream) as the system knew it at as_of: its state folded by the aggregate from the events recorded " +
+			"at or before as_of (`state_known`), and its state in business time (`state_business_time`), folded from the events that had " +
+			"occurred by as_of whenever they were recorded, which includes backdated facts (recorded more than the configured threshold, " +
+			"default 24 h, after they occurred; marked). Both event lists come with it, in stream order.",
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound},
 	}, AuditReaders, r.recordAsOf)
 	Register(r.s.api, huma.Operation{
@@ -58,6 +59,10 @@ type recordAsOfInput struct {
 type RecordAsOf struct {
 	Stream string    `json:"stream"`
 	AsOf   time.Time `json:"as_of"`
+	Aggregate string `json:"aggregate,omitempty" doc:"The aggregate (stream category) whose evolve folded the states; absent for streams of no aggregate (no state then)"`
+	// StateKnown is the state folded from Known; StateBusiness from Business.
+	StateKnown    map[string]any `json:"state_known,omitempty" doc:"The record's state as known at as_of: Known folded by the aggregate (its getters, snake_case; null for unset)"`
+	StateBusiness map[string]any `json:"state_business_time,omitempty" doc:"The record's state as of business time as_of: Business folded by the aggregate"`
 	// Known: recorded at or before as_of, in stream order.
 	Known []AuditEvent `json:"known" doc:"Events recorded at or before as_of: what the system knew then"`
 	// Business: occurred at or before as_of (recorded-at when no occurred-at), whenever recorded.
@@ -78,16 +83,18 @@ func (r *auditRoutes) recordAsOf(ctx context.Context, in *recordAsOfInput) (*rec
 	}
 	tenant := tenantOf(ctx)
 	out := RecordAsOf{Stream: in.Stream, AsOf: in.AsOf, Known: []AuditEvent{}, Business: []AuditEvent{}}
+	var known, business []eventstore.RecordedEvent
 	for _, e := range events {
 		if e.Metadata.Tenant != tenant {
 			continue
 		}
-		ae := auditEvent(e, nil)
+		ae := r.auditEvent(e, nil)
 		if ae.Backdated {
 			out.Backdated++
 		}
 		if !e.RecordedAt.After(in.AsOf) {
 			out.Known = append(out.Known, ae)
+			known = append(known, e)
 		} else {
 			out.Later++
 		}
@@ -97,10 +104,17 @@ func (r *auditRoutes) recordAsOf(ctx context.Context, in *recordAsOfInput) (*rec
 		}
 		if !occurred.After(in.AsOf) {
 			out.Business = append(out.Business, ae)
+			business = append(business, e)
 		}
 	}
 	if len(out.Known)+out.Later == 0 {
 		return nil, eventstore.ErrStreamNotFound // none of the caller's tenant
+	}
+	if out.StateKnown, out.Aggregate, err = foldedState(in.Stream, known); err != nil {
+		return nil, err
+	}
+	if out.StateBusiness, _, err = foldedState(in.Stream, business); err != nil {
+		return nil, err
 	}
 	return &recordAsOfOutput{Body: out}, nil
 }
@@ -143,7 +157,7 @@ func (r *auditRoutes) trace(ctx context.Context, in *traceInput) (*traceOutput, 
 		}
 		idx := rec.Index
 		e.Position = rec.Position
-		out.Events = append(out.Events, auditEvent(e, &idx))
+		out.Events = append(out.Events, r.auditEvent(e, &idx))
 		if !seen[e.StreamID] {
 			seen[e.StreamID] = true
 			out.Streams = append(out.Streams, e.StreamID)

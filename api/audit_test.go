@@ -15,7 +15,10 @@ import (
 	"github.com/evcrm/evcrm/api"
 	"github.com/evcrm/evcrm/audit"
 	"github.com/evcrm/evcrm/audit/auditlog"
+	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/feedback"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/internal/apistore"
 	"github.com/evcrm/evcrm/internal/auth"
 )
 
@@ -244,5 +247,53 @@ func TestAuditTraceAndTimeTravel(t *testing.T) {
 	}
 	if r := b.get(auth.Auditor, "/v1/audit/records/"+stream); r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest {
 		t.Fatalf("no as_of: %d %s", r.status, r.body)
+	}
+}
+
+// TestAuditRecordStateAsOf: the record's state folded by its aggregate,
+// as known at T and as of business time T, with a backdated fact.
+func TestAuditRecordStateAsOf(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t)
+	withAudit(t, b, nil, "")
+	id, customer := uuid.New(), uuid.New()
+	stream := feedback.StreamID(id)
+	now := time.Now().UTC()
+	record := func(e domain.Event, occurred time.Time) {
+		t.Helper()
+		typ, v, data, err := domain.Events.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.store.Append(ctx, stream, eventstore.Any, eventstore.EventData{
+			ID: uuid.New(), Type: typ, SchemaVersion: v, Data: data,
+			Metadata: eventstore.Metadata{Tenant: "acme", Actor: "alice", OccurredAt: occurred},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csat := 2
+	// Given by phone three days ago, typed in now: a backdated fact.
+	record(feedback.FeedbackSubmitted{FeedbackID: id, CustomerID: customer, Method: feedback.MethodPhone, CSAT: &csat, SubmittedAt: now.Add(-72 * time.Hour)}, now.Add(-72*time.Hour))
+	record(feedback.FeedbackWithdrawn{FeedbackID: id, CustomerID: customer, Reason: "entered twice", WithdrawnAt: now}, now)
+
+	var rec api.RecordAsOf
+	b.get(auth.Auditor, "/v1/audit/records/"+stream+"?as_of="+now.Add(-time.Hour).Format(time.RFC3339Nano)).json(t, &rec)
+	if rec.Aggregate != feedback.Category || rec.StateKnown["exists"] != false || rec.StateBusiness["exists"] != true ||
+		rec.StateBusiness["withdrawn"] != false || rec.StateBusiness["csat"] != float64(2) || rec.StateBusiness["customer_id"] != customer.String() ||
+		len(rec.Business) != 1 || !rec.Business[0].Backdated || rec.Backdated != 1 {
+		t.Fatalf("an hour ago: %+v", rec)
+	}
+	b.get(auth.Auditor, "/v1/audit/records/"+stream+"?as_of="+time.Now().Add(time.Minute).Format(time.RFC3339Nano)).json(t, &rec)
+	if rec.StateKnown["exists"] != true || rec.StateKnown["withdrawn"] != true || rec.StateBusiness["withdrawn"] != true || len(rec.Known) != 2 {
+		t.Fatalf("now: %+v", rec)
+	}
+	// Another tenant's auditor: no such record.
+	tok, _, err := apistore.NewTokens(b.db.Pool).Create(ctx, "globex-auditor", auth.Auditor, "globex", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := b.do(req{method: http.MethodGet, path: "/v1/audit/records/" + stream + "?as_of=" + now.Format(time.RFC3339Nano), token: tok}); r.status != http.StatusNotFound {
+		t.Fatalf("other tenant: %d", r.status)
 	}
 }

@@ -303,12 +303,20 @@ func DecodeLeaf(b []byte) (eventstore.RecordedEvent, error) {
 }
 
 // BackdatedAfter is how much later than it occurred an event must have
-// been recorded to count as a backdated fact.
+// been recorded to count as a backdated fact, by default
+// (EVCRM_AUDIT_BACKDATED_AFTER changes it).
 const BackdatedAfter = 24 * time.Hour
 
 // Backdated reports whether e was recorded more than BackdatedAfter after
 // it occurred (by its metadata's occurred-at).
-func Backdated(e eventstore.RecordedEvent) bool {
+func Backdated(e eventstore.RecordedEvent) bool { return BackdatedBy(e, BackdatedAfter) }
+
+// BackdatedBy reports whether e was recorded more than after (0:
+// BackdatedAfter) after it occurred.
+func BackdatedBy(e eventstore.RecordedEvent, after time.Duration) bool {
+	if after <= 0 {
+		after = BackdatedAfter
+	}
 	o := e.Metadata.OccurredAt
-	return !o.IsZero() && e.RecordedAt.Sub(o) > BackdatedAfter
+	return !o.IsZero() && e.RecordedAt.Sub(o) > after
 }

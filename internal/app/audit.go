@@ -33,5 +33,5 @@ func (a *App) attachAudit(ctx context.Context) error {
 	a.GoOnce("audit-checkpoints", func(ctx context.Context) error {
 		return l.RunCheckpoints(ctx, a.Config.Audit.CheckpointInterval)
 	})
-	return api.RegisterAudit(a.Server, api.AuditOptions{Log: l, PublicKey: publicKey})
+	return api.RegisterAudit(a.Server, api.AuditOptions{Log: l, PublicKey: publicKey, BackdatedAfter: a.Config.Audit.BackdatedAfter})
 }

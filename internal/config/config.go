@@ -40,6 +40,7 @@ type Audit struct {
 	KeyFile            string        // EVCRM_AUDIT_KEY_FILE: file holding the note signer key (PRIVATE+KEY+...)
 	Key                string        // EVCRM_AUDIT_KEY: the signer key itself, when no file is used
 	CheckpointInterval time.Duration // EVCRM_AUDIT_CHECKPOINT_INTERVAL: how often a checkpoint is signed (default 1m)
+	BackdatedAfter     time.Duration // EVCRM_AUDIT_BACKDATED_AFTER: an event recorded this long after it occurred is a backdated fact (default 24h)
 }
 
 // Defaults for a single machine.
@@ -68,10 +69,18 @@ func FromEnv() Config {
 			KeyFile:            env("EVCRM_AUDIT_KEY_FILE", ""),
 			Key:                env("EVCRM_AUDIT_KEY", ""),
 			CheckpointInterval: time.Minute,
+			BackdatedAfter:     24 * time.Hour,
 		},
 	}
 	if v, err := time.ParseDuration(os.Getenv("EVCRM_AUDIT_CHECKPOINT_INTERVAL")); err == nil {
 		c.Audit.CheckpointInterval = v
+	}
+	if v := os.Getenv("EVCRM_AUDIT_BACKDATED_AFTER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			d = -1 // reported by Validate
+		}
+		c.Audit.BackdatedAfter = d
 	}
 	if v, err := strconv.ParseInt(os.Getenv("EVCRM_MAX_BODY_BYTES"), 10, 64); err == nil {
 		c.MaxBodyBytes = v
@@ -136,6 +145,9 @@ func (c Config) Validate() error {
 	}
 	if c.Audit.CheckpointInterval < time.Second {
 		errs = append(errs, errors.New("audit checkpoint interval must be at least 1s (EVCRM_AUDIT_CHECKPOINT_INTERVAL)"))
+	}
+	if c.Audit.BackdatedAfter < 0 {
+		errs = append(errs, errors.New("EVCRM_AUDIT_BACKDATED_AFTER must be a positive duration, e.g. 24h"))
 	}
 	return errors.Join(errs...)
 }

@@ -57,9 +57,9 @@ type recordAsOfInput struct {
 
 // RecordAsOf is a record's history as known at a time.
 type RecordAsOf struct {
-	Stream string    `json:"stream"`
-	AsOf   time.Time `json:"as_of"`
-	Aggregate string `json:"aggregate,omitempty" doc:"The aggregate (stream category) whose evolve folded the states; absent for streams of no aggregate (no state then)"`
+	Stream    string    `json:"stream"`
+	AsOf      time.Time `json:"as_of"`
+	Aggregate string    `json:"aggregate,omitempty" doc:"The aggregate (stream category) whose evolve folded the states; absent for streams of no aggregate (no state then)"`
 	// StateKnown is the state folded from Known; StateBusiness from Business.
 	StateKnown    map[string]any `json:"state_known,omitempty" doc:"The record's state as known at as_of: Known folded by the aggregate (its getters, snake_case; null for unset)"`
 	StateBusiness map[string]any `json:"state_business_time,omitempty" doc:"The record's state as of business time as_of: Business folded by the aggregate"`

@@ -47,7 +47,7 @@ func RegisterAudit(s *Server, opts AuditOptions) error {
 		OperationID: "getAuditCheckpoint", Method: http.MethodGet, Path: "/v1/audit/checkpoint", Tags: tags,
 		Summary:     "Latest signed checkpoint of the transparency log",
 		Description: "The latest signed tree head (a C2SP tlog-checkpoint signed note, ed25519), or, when none is signed yet (no key configured), the current tree head marked unsigned. Keep the note: a later audit proves the log extends it.",
-	}, AuditReaders, r.checkpoint)
+	}, AuditReaders, recordedRead(s, "getAuditCheckpoint", r.checkpoint, nil))
 	Register(s.api, huma.Operation{
 		OperationID: "publishAuditCheckpoint", Method: http.MethodPost, Path: "/v1/audit/checkpoints", Tags: tags,
 		DefaultStatus: http.StatusCreated,
@@ -60,19 +60,25 @@ func RegisterAudit(s *Server, opts AuditOptions) error {
 		Summary:     "Inclusion proof of an event",
 		Description: "Proves that an event (by event_id) or a leaf (by leaf) is in the tree of tree_size leaves (default: the latest signed checkpoint's). Check it with the leaf's canonical encoding and the checkpoint's root (RFC 6962). Only events of the caller's tenant.",
 		Errors:      []int{http.StatusBadRequest, http.StatusNotFound},
-	}, AuditReaders, r.inclusion)
+	}, AuditReaders, recordedRead(s, "getAuditInclusionProof", r.inclusion, func(_ *inclusionInput, o *inclusionOutput) []string { return []string{o.Body.Stream} }))
 	Register(s.api, huma.Operation{
 		OperationID: "getAuditConsistencyProof", Method: http.MethodGet, Path: "/v1/audit/proofs/consistency", Tags: tags,
 		Summary:     "Consistency proof between two tree sizes",
 		Description: "Proves that the tree of `to` leaves extends the tree of `from` leaves (RFC 6962): nothing logged before was changed or removed.",
 		Errors:      []int{http.StatusBadRequest},
-	}, AuditReaders, r.consistency)
+	}, AuditReaders, recordedRead(s, "getAuditConsistencyProof", r.consistency, nil))
 	Register(s.api, huma.Operation{
 		OperationID: "listAuditLeaves", Method: http.MethodGet, Path: "/v1/audit/leaves", Tags: tags,
 		Summary:     "Leaves of the transparency log",
 		Description: "The canonical encodings of a range of leaves (docs/audit.md), in leaf order; only events of the caller's tenant (leaves of other tenants are skipped, so indexes have gaps).",
 		Errors:      []int{http.StatusBadRequest},
-	}, AuditReaders, r.leaves)
+	}, AuditReaders, recordedRead(s, "listAuditLeaves", r.leaves, func(_ *leavesInput, o *leavesOutput) []string {
+		out := make([]string, len(o.Body.Leaves))
+		for i, l := range o.Body.Leaves {
+			out[i] = l.Stream
+		}
+		return out
+	}))
 	r.registerHistory()
 	return nil
 }

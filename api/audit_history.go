@@ -41,13 +41,13 @@ func (r *auditRoutes) registerHistory() {
 			"occurred by as_of whenever they were recorded, which includes backdated facts (recorded more than the configured threshold, " +
 			"default 24 h, after they occurred; marked). Both event lists come with it, in stream order.",
 		Errors: []int{http.StatusBadRequest, http.StatusNotFound},
-	}, AuditReaders, r.recordAsOf)
+	}, AuditReaders, recordedRead(r.s, "getAuditRecordAsOf", r.recordAsOf, func(in *recordAsOfInput, _ *recordAsOfOutput) []string { return []string{in.Stream} }))
 	Register(r.s.api, huma.Operation{
 		OperationID: "getAuditTrace", Method: http.MethodGet, Path: "/v1/audit/trace/{correlation_id}", Tags: tags,
 		Summary:     "Everything one business transaction caused",
 		Description: "Every logged event with this correlation ID, across streams, in log order, with its leaf index (prove each with the inclusion proof).",
 		Errors:      []int{http.StatusBadRequest, http.StatusNotFound},
-	}, AuditReaders, r.trace)
+	}, AuditReaders, recordedRead(r.s, "getAuditTrace", r.trace, func(_ *traceInput, o *traceOutput) []string { return o.Body.Streams }))
 }
 
 type recordAsOfInput struct {

@@ -33,6 +33,8 @@ const (
 type requestInfo struct {
 	principal string
 	role      string
+	path      string // as requested, for the read log (RecordRead)
+	query     string
 }
 
 // CorrelationID returns the correlation ID of the request ("" outside one).
@@ -77,7 +79,7 @@ func correlate(logger *slog.Logger) func(http.Handler) http.Handler {
 			w.Header().Set(CorrelationHeader, s)
 			ctx := context.WithValue(r.Context(), keyCorrelation, s)
 			ctx = context.WithValue(ctx, keyLogger, logger.With(slog.String("correlation_id", s)))
-			ctx = context.WithValue(ctx, keyRequestInfo, &requestInfo{})
+			ctx = context.WithValue(ctx, keyRequestInfo, &requestInfo{path: r.URL.Path, query: r.URL.RawQuery})
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

@@ -207,6 +207,7 @@ var errorTable = []struct {
 	{auditlog.ErrNotFound, http.StatusNotFound, "not_in_audit_log"},
 	{auditlog.ErrBadRange, http.StatusBadRequest, "outside_audit_log"},
 	{auditlog.ErrNoKey, http.StatusConflict, "audit_key_not_configured"},
+	{ErrReadNotRecorded, http.StatusServiceUnavailable, "read_not_recorded"},
 	{eventstore.ErrClosed, http.StatusServiceUnavailable, "unavailable"},
 	{errUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},

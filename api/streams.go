@@ -54,10 +54,10 @@ func (s *Server) registerStreams() {
 		Method:      http.MethodGet,
 		Path:        "/v1/streams/{stream}",
 		Summary:     "Read an aggregate's stream",
-		Description: "The recorded events of one aggregate, oldest first, with their metadata (who, when, from where, why): the audit trail of the record. Only streams of the token's tenant exist (the tenant of a stream is that of its first event); any other answers 404.",
+		Description: "The recorded events of one aggregate, oldest first, with their metadata (who, when, from where, why): the audit trail of the record. Only streams of the token's tenant exist (the tenant of a stream is that of its first event); any other answers 404. Every read is recorded in the read log (a RecordsRead event) before it is answered; when that fails, the answer is withheld (503 read_not_recorded).",
 		Tags:        []string{"Audit"},
 		Errors:      []int{http.StatusBadRequest, http.StatusNotFound},
-	}, StreamReaders, s.readStream)
+	}, StreamReaders, recordedRead(s, "readStream", s.readStream, func(in *streamInput, _ *streamOutput) []string { return []string{in.Stream} }))
 }
 
 func (s *Server) readStream(ctx context.Context, in *streamInput) (*streamOutput, error) {

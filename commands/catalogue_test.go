@@ -7,6 +7,7 @@ import (
 
 	"github.com/evcrm/evcrm/commands"
 	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/access"
 	"github.com/evcrm/evcrm/domain/all"
 	"github.com/evcrm/evcrm/domain/feedback"
 	"github.com/evcrm/evcrm/eventstore/memory"
@@ -43,6 +44,9 @@ func TestCatalogueCoversTheDomain(t *testing.T) {
 			}
 		}
 		for _, s := range c.Commands {
+			if _, byServer := s.Command.(access.RecordRead); byServer {
+				continue // the read log is written by the server itself (api.RecordRead), never sent by a client
+			}
 			if len(s.Routes) == 0 || len(s.Roles) == 0 {
 				t.Errorf("%s: %s has %d routes, %d roles", a.Category, s.Command.CommandType(), len(s.Routes), len(s.Roles))
 			}

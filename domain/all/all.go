@@ -11,6 +11,7 @@ package all
 
 import (
 	"github.com/evcrm/evcrm/domain"
+	"github.com/evcrm/evcrm/domain/access"
 	"github.com/evcrm/evcrm/domain/campaign"
 	"github.com/evcrm/evcrm/domain/complaint"
 	"github.com/evcrm/evcrm/domain/customer"
@@ -44,5 +45,6 @@ func Aggregates() []Aggregate {
 		{complaint.Category, complaint.Commands(), func() domain.Decider { return new(complaint.State) }},
 		{feedback.Category, feedback.Commands(), func() domain.Decider { return new(feedback.State) }},
 		{nonconformity.Category, nonconformity.Commands(), func() domain.Decider { return new(nonconformity.State) }},
+		{access.Category, access.Commands(), func() domain.Decider { return new(access.State) }},
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/evcrm/evcrm/audit/auditlog"
 	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/evcrm/evcrm/queries"
 )
 
 // AuditReaders may read the transparency log: checkpoints, proofs, leaves.
@@ -29,6 +30,9 @@ type AuditOptions struct {
 	// is a backdated fact, marked in the audit views (0: 24 h,
 	// audit.BackdatedAfter).
 	BackdatedAfter time.Duration
+	// Queries, when set, serve the audit pack's quality report
+	// (POST /v1/audit/packs is registered only then).
+	Queries *queries.Queries
 }
 
 type auditRoutes struct {
@@ -80,6 +84,7 @@ func RegisterAudit(s *Server, opts AuditOptions) error {
 		return out
 	}))
 	r.registerHistory()
+	r.registerPack()
 	return nil
 }
 

@@ -327,3 +327,25 @@ func (l *Log) checkSize(ctx context.Context, size int64) error {
 
 // Pool returns the database the log is kept in.
 func (l *Log) Pool() *pgxpool.Pool { return l.pool }
+
+// InclusionProofs proves that each leaf of indexes is in the tree of size
+// leaves, reading each stored hash once (proofs of nearby leaves share
+// most of their nodes): for exporting many proofs at once.
+func (l *Log) InclusionProofs(ctx context.Context, indexes []int64, size int64) ([]tlog.RecordProof, error) {
+	if err := l.checkSize(ctx, size); err != nil {
+		return nil, err
+	}
+	cache := cachedHashes{cache: map[int64]tlog.Hash{}, db: dbHashes{ctx: ctx, q: l.pool}}
+	out := make([]tlog.RecordProof, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= size {
+			return nil, fmt.Errorf("leaf %d in a tree of %d leaves: %w", x, size, ErrBadRange)
+		}
+		p, err := tlog.ProveRecord(size, x, cache)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
@@ -13,7 +15,9 @@ import (
 
 	"github.com/evcrm/evcrm/audit"
 	"github.com/evcrm/evcrm/audit/auditlog"
+	"github.com/evcrm/evcrm/audit/pack"
 	"github.com/evcrm/evcrm/eventstore"
+	"github.com/evcrm/evcrm/queries"
 )
 
 func init() {
@@ -29,7 +33,7 @@ func newAuditCmd() *cobra.Command {
 			"let an auditor check, without trusting the operator, that no event was changed, removed,\n" +
 			"inserted or reordered. See docs/audit.md.",
 	}
-	cmd.AddCommand(newAuditKeygenCmd(), newAuditCheckpointCmd(), newAuditVerifyCmd())
+	cmd.AddCommand(newAuditKeygenCmd(), newAuditCheckpointCmd(), newAuditVerifyCmd(), newAuditExportCmd(), newAuditVerifyPackCmd())
 	return cmd
 }
 
@@ -213,4 +217,142 @@ func printReport(w io.Writer, rep auditlog.Report) {
 	if rep.Unsigned > 0 || rep.Unlogged > 0 {
 		fmt.Fprintf(w, "NOT VERIFIED: %d events in the log but not yet in a signed checkpoint; %d events appended but not yet in the log\n", rep.Unsigned, rep.Unlogged)
 	}
+}
+
+func newAuditExportCmd() *cobra.Command {
+	var from, to, since, out, tenantID string
+	cmd := &cobra.Command{
+		Use:   "export --from D1 --to D2 --out pack.zip",
+		Short: "Write the audit pack of a period: events with inclusion proofs, signed checkpoint, quality report (CSV, PDF)",
+		Long: "Brings the log up to date, signs a checkpoint, and writes the audit pack of one tenant's events\n" +
+			"recorded from --from to --to (dates are whole days: --to 2026-03-31 includes that day; or RFC 3339\n" +
+			"times, --to excluded). --since-checkpoint adds the proof that the log extends the checkpoint the\n" +
+			"auditor kept. The auditor checks the pack offline with evcrm audit verify-pack. See docs/audit.md.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := parsePeriod(from, to)
+			if err != nil {
+				return err
+			}
+			var previous []byte
+			if since != "" {
+				if previous, err = os.ReadFile(since); err != nil {
+					return fmt.Errorf("reading --since-checkpoint: %w", err)
+				}
+			}
+			if tenantID == "" {
+				tenantID = cfg.Tenant
+			}
+			return withAuditLog(cmd.Context(), func(l *auditlog.Log, store eventstore.Store, publicKey string) error {
+				if l.Signer() == nil {
+					return auditlog.ErrNoKey
+				}
+				b, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: l.Pool(), Store: store, Logger: cfg.Logger()})
+				if err != nil {
+					return err
+				}
+				if err := b.CatchUp(cmd.Context()); err != nil {
+					return err
+				}
+				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+				if err != nil {
+					return fmt.Errorf("writing the pack: %w", err)
+				}
+				src := pack.Source{Log: l, Queries: queries.New(l.Pool()), PublicKey: publicKey, BackdatedAfter: cfg.Audit.BackdatedAfter}
+				sum, err := pack.Write(cmd.Context(), f, src, pack.Options{Tenant: tenantID, Period: p, Previous: previous})
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					_ = os.Remove(out)
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d events of tenant %s (%d backdated), proven against the checkpoint of %d leaves; %d files\n",
+					out, sum.Events, sum.Tenant, sum.Backdated, sum.TreeSize, sum.Files)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "start of the period: a date (2006-01-02) or an RFC 3339 time (required)")
+	cmd.Flags().StringVar(&to, "to", "", "end of the period: a date (that day included) or an RFC 3339 time (excluded) (required)")
+	cmd.Flags().StringVar(&since, "since-checkpoint", "", "the signed checkpoint the auditor kept from the previous audit")
+	cmd.Flags().StringVar(&out, "out", "audit-pack.zip", "the pack to write (never overwritten)")
+	cmd.Flags().StringVar(&tenantID, "tenant", "", "the tenant whose events and report the pack holds (default EVCRM_TENANT)")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+// parsePeriod reads --from and --to: dates are whole UTC days (to
+// included), RFC 3339 times are taken as they are (to excluded).
+func parsePeriod(from, to string) (queries.Period, error) {
+	var p queries.Period
+	parse := func(flag, s string, end bool) (time.Time, error) {
+		if d, err := time.Parse(time.DateOnly, s); err == nil {
+			if end {
+				d = d.AddDate(0, 0, 1)
+			}
+			return d, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return t, fmt.Errorf("--%s %q is neither a date (2006-01-02) nor an RFC 3339 time", flag, s)
+		}
+		return t, nil
+	}
+	var err error
+	if p.From, err = parse("from", from, false); err != nil {
+		return p, err
+	}
+	if p.To, err = parse("to", to, true); err != nil {
+		return p, err
+	}
+	if !p.From.Before(p.To) {
+		return p, fmt.Errorf("--from %s is not before --to %s", from, to)
+	}
+	return p, nil
+}
+
+func newAuditVerifyPackCmd() *cobra.Command {
+	var key string
+	cmd := &cobra.Command{
+		Use:   "verify-pack pack.zip --key PUBKEY",
+		Short: "Check an audit pack offline (no database): signatures, SHA-256 sums, inclusion and consistency proofs",
+		Long: "Checks the pack's signed manifest and every file's SHA-256 (none missing or added), the signed\n" +
+			"checkpoint, every event's inclusion proof, period and tenant, the backdated marks, and the\n" +
+			"consistency proof from the previous checkpoint when the pack has one, all with --key: the log's\n" +
+			"public key as you got it by another channel. Exits 0 only when all of it holds; otherwise names\n" +
+			"the first broken thing and exits 1.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(key) == "" {
+				return errors.New("--key is required: the log's public key, as you got it by another channel than the pack")
+			}
+			v, err := verifierFor(cmd.ErrOrStderr(), key, "")
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			sum, err := pack.Verify(f, st.Size(), v)
+			if err != nil {
+				return fmt.Errorf("not verified: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "verified: %d events of tenant %s recorded %s to %s (%d backdated), each in the signed checkpoint of %d leaves; %d files match the signed manifest\n",
+				sum.Events, sum.Tenant, sum.Period.From.Format(time.RFC3339), sum.Period.To.Format(time.RFC3339), sum.Backdated, sum.TreeSize, sum.Files)
+			if sum.Previous > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "verified: the log extends your previous checkpoint of %d leaves\n", sum.Previous)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "the log's public verifier key (name+hash+key), or a file holding it (required)")
+	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/evcrm/evcrm/api"
 	"github.com/evcrm/evcrm/audit"
 	"github.com/evcrm/evcrm/audit/auditlog"
+	"github.com/evcrm/evcrm/queries"
 )
 
 // attachAudit builds the transparency log (package audit): its tables,
@@ -33,5 +34,6 @@ func (a *App) attachAudit(ctx context.Context) error {
 	a.GoOnce("audit-checkpoints", func(ctx context.Context) error {
 		return l.RunCheckpoints(ctx, a.Config.Audit.CheckpointInterval)
 	})
-	return api.RegisterAudit(a.Server, api.AuditOptions{Log: l, PublicKey: publicKey, BackdatedAfter: a.Config.Audit.BackdatedAfter})
+	return api.RegisterAudit(a.Server, api.AuditOptions{Log: l, PublicKey: publicKey, BackdatedAfter: a.Config.Audit.BackdatedAfter,
+		Queries: queries.New(a.Pool)})
 }

@@ -284,10 +284,10 @@ func TestPackOfTheDemo(t *testing.T) {
 		}), f.vkey, "report/summary.csv: changed"},
 		"MissingFile": {rewrite(t, data, func(files map[string][]byte) { delete(files, pack.ReportPDFFile) }), f.vkey,
 			"report/quality-report.pdf: missing"},
-		"AddedFile":    {rewrite(t, data, func(files map[string][]byte) { files["report/extra.csv"] = []byte("x\n") }), f.vkey, "report/extra.csv: not listed"},
-		"WrongKey":     {data, otherV, "manifest.txt: signature does not verify"},
-		"NoManifest":   {rewrite(t, data, func(files map[string][]byte) { delete(files, pack.ManifestFile) }), f.vkey, "manifest.txt: missing"},
-		"NotAZip":      {[]byte("PK nothing"), f.vkey, "not a zip file"},
+		"AddedFile":  {rewrite(t, data, func(files map[string][]byte) { files["report/extra.csv"] = []byte("x\n") }), f.vkey, "report/extra.csv: not listed"},
+		"WrongKey":   {data, otherV, "manifest.txt: signature does not verify"},
+		"NoManifest": {rewrite(t, data, func(files map[string][]byte) { delete(files, pack.ManifestFile) }), f.vkey, "manifest.txt: missing"},
+		"NotAZip":    {[]byte("PK nothing"), f.vkey, "not a zip file"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.verify(t, tc.data, tc.key)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,12 +9,18 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/evcrm/evcrm/api"
+	"github.com/evcrm/evcrm/audit"
+	"github.com/evcrm/evcrm/audit/auditlog"
+	"github.com/evcrm/evcrm/audit/pack"
 	"github.com/evcrm/evcrm/domain/access"
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/evcrm/evcrm/queries"
 )
 
 // brokenReadLog fails appends to the read log while broken is set.
@@ -111,5 +118,65 @@ func TestReadsAreRecorded(t *testing.T) {
 	broken.broken.Store(false)
 	if n := len(reads(t, b)); n != 2 {
 		t.Fatalf("%d reads recorded", n)
+	}
+}
+
+// TestAuditPackOverHTTP: an auditor exports the pack of a period; it
+// verifies offline with the public key; the export is a recorded read.
+func TestAuditPackOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t)
+	withQueries(t, b, 10*time.Second)
+	skey, vkey, err := audit.GenerateKey("evcrm.test/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _, err := audit.LoadKey("", skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := auditlog.Migrate(ctx, b.db.Pool); err != nil {
+		t.Fatal(err)
+	}
+	l, err := auditlog.New(auditlog.Config{Pool: b.db.Pool, Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.RegisterAudit(b.server, api.AuditOptions{Log: l, PublicKey: vkey, Queries: queries.New(b.db.Pool)}); err != nil {
+		t.Fatal(err)
+	}
+	b.mustPost(auth.Admin, "/v1/customers", map[string]any{"kind": "person", "display_name": "Ada Lovelace"})
+	builder, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: b.db.Pool, Store: b.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := builder.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	res := b.post(auth.Auditor, "/v1/audit/packs", map[string]any{"from": now.Add(-time.Hour), "to": now.Add(time.Hour)})
+	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("export: %d %s %.300s", res.status, res.header.Get("Content-Type"), res.body)
+	}
+	v, err := audit.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := pack.Verify(bytes.NewReader(res.body), int64(len(res.body)), v)
+	if err != nil || sum.Events < 1 || sum.Tenant != "acme" {
+		t.Fatalf("verify-pack: %+v %v", sum, err)
+	}
+	var exported bool
+	for _, r := range reads(t, b) {
+		exported = exported || r.Operation == "exportAuditPack" && r.Role == string(auth.Auditor)
+	}
+	if !exported {
+		t.Error("the export is not in the read log")
+	}
+	if r := b.post(auth.Sales, "/v1/audit/packs", map[string]any{"from": now.Add(-time.Hour), "to": now}); r.status != http.StatusForbidden {
+		t.Errorf("sales exporting a pack: %d", r.status)
+	}
+	if r := b.post(auth.Auditor, "/v1/audit/packs", map[string]any{"from": now, "to": now.Add(-time.Hour)}); r.status != http.StatusBadRequest {
+		t.Errorf("empty period: %d %s", r.status, r.body)
 	}
 }

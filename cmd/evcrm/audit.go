@@ -96,6 +96,19 @@ func withAuditLog(ctx context.Context, f func(l *auditlog.Log, store eventstore.
 	return f(l, store, publicKey)
 }
 
+// catchUpSigned brings the log up to date, for signing: it fails without
+// a signing key.
+func catchUpSigned(ctx context.Context, l *auditlog.Log, store eventstore.Store) error {
+	if l.Signer() == nil {
+		return auditlog.ErrNoKey
+	}
+	b, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: l.Pool(), Store: store, Logger: cfg.Logger()})
+	if err != nil {
+		return err
+	}
+	return b.CatchUp(ctx)
+}
+
 func newAuditCheckpointCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
@@ -104,14 +117,7 @@ func newAuditCheckpointCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withAuditLog(cmd.Context(), func(l *auditlog.Log, store eventstore.Store, _ string) error {
-				if l.Signer() == nil {
-					return auditlog.ErrNoKey
-				}
-				b, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: l.Pool(), Store: store, Logger: cfg.Logger()})
-				if err != nil {
-					return err
-				}
-				if err := b.CatchUp(cmd.Context()); err != nil {
+				if err := catchUpSigned(cmd.Context(), l, store); err != nil {
 					return err
 				}
 				c, err := l.Publish(cmd.Context())
@@ -244,14 +250,7 @@ func newAuditExportCmd() *cobra.Command {
 				tenantID = cfg.Tenant
 			}
 			return withAuditLog(cmd.Context(), func(l *auditlog.Log, store eventstore.Store, publicKey string) error {
-				if l.Signer() == nil {
-					return auditlog.ErrNoKey
-				}
-				b, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: l.Pool(), Store: store, Logger: cfg.Logger()})
-				if err != nil {
-					return err
-				}
-				if err := b.CatchUp(cmd.Context()); err != nil {
+				if err := catchUpSigned(cmd.Context(), l, store); err != nil {
 					return err
 				}
 				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)

@@ -20,6 +20,7 @@ import (
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/apistore"
 	"github.com/evcrm/evcrm/internal/auth"
+	"github.com/evcrm/evcrm/queries"
 )
 
 func decodeHashes(t *testing.T, ss []string) []tlog.Hash {
@@ -188,7 +189,7 @@ func withAudit(t *testing.T, b *bundle, signer note.Signer, publicKey string) *a
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := api.RegisterAudit(b.server, api.AuditOptions{Log: l, PublicKey: publicKey}); err != nil {
+	if err := api.RegisterAudit(b.server, api.AuditOptions{Log: l, PublicKey: publicKey, Queries: queries.New(b.db.Pool)}); err != nil {
 		t.Fatal(err)
 	}
 	return l

@@ -16,7 +16,7 @@ endif
 
 BIN := bin/evcrm
 
-.PHONY: run test bench lint migrate build db brokers clean docs fuzz soak
+.PHONY: run test bench lint migrate build db brokers clean docs docs-assets fuzz soak
 
 build:
 	$(GO) build -o $(BIN) ./cmd/evcrm
@@ -77,6 +77,11 @@ lint:
 # in cmd/evcrm fails when it is out of date.
 docs:
 	$(GO) run ./cmd/evcrm events --format markdown > docs/events.md.tmp && mv docs/events.md.tmp docs/events.md
+
+# The API reference's assets (Stoplight Elements from the npm registry), embedded in
+# the binary from api/docsui/assets; refresh and commit. make docs-assets ELEMENTS_VERSION=9.0.25
+docs-assets:
+	bash scripts/docs-assets.sh $(ELEMENTS_VERSION)
 
 clean:
 	rm -rf bin

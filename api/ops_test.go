@@ -78,6 +78,17 @@ func TestOperationalEndpoints(t *testing.T) {
 		if res.status != http.StatusOK || !strings.Contains(res.header.Get("Content-Type"), "text/html") {
 			t.Fatalf("/docs: %d %s", res.status, res.header.Get("Content-Type"))
 		}
+		if strings.Contains(string(res.body), "https://") || !strings.Contains(res.header.Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Fatalf("/docs must load only this server's assets:\n%s\nCSP: %s", res.body, res.header.Get("Content-Security-Policy"))
+		}
+		for _, asset := range []string{"/docs/assets/web-components.min.js", "/docs/assets/styles.min.css"} {
+			if res := b.do(req{method: http.MethodGet, path: asset}); res.status != http.StatusOK || len(res.body) < 100000 {
+				t.Fatalf("%s: %d, %d bytes", asset, res.status, len(res.body))
+			}
+		}
+		if res := b.do(req{method: http.MethodGet, path: "/docs/assets/"}); res.status != http.StatusNotFound {
+			t.Fatalf("/docs/assets/ lists the directory: %d", res.status)
+		}
 	})
 }
 

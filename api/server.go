@@ -14,6 +14,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/evcrm/evcrm/api/docsui"
 	"github.com/evcrm/evcrm/commands"
 	"github.com/evcrm/evcrm/domain"
 	"github.com/evcrm/evcrm/eventstore"
@@ -141,6 +142,9 @@ func New(opts Options) (*Server, error) {
 	root.Get("/healthz", healthz)
 	root.Get("/readyz", s.readiness.serve)
 	root.Handle("/metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{Registry: opts.Metrics}))
+	docs := docsui.Handler("/docs", "evcrm API Reference", "/openapi.yaml")
+	root.Get("/docs", docs.ServeHTTP)
+	root.Get("/docs/assets/*", docs.ServeHTTP)
 
 	// The API proper: body limit, then huma.
 	s.api = humachi.New(root.With(limitBody(opts.MaxBodyBytes), checkBodyText), humaConfig(opts.Version))
@@ -162,6 +166,7 @@ func humaConfig(version string) huma.Config {
 	registry.RegisterTypeAlias(reflect.TypeFor[queries.Minor](), reflect.TypeFor[bigIntegerSchema]())
 	cfg := huma.DefaultConfig("evcrm API", version)
 	cfg.CreateHooks = nil
+	cfg.DocsPath = "" // served from the binary's own assets (package docsui), not a CDN
 	cfg.Components.Schemas = registry
 	cfg.Info.Description = "Command and query API of evcrm, the event-sourced CRM for ISO 9001 customer records. " +
 		"Authenticate with `Authorization: Bearer <token>` (tokens come from `evcrm token create`). " +

@@ -208,6 +208,14 @@ func schemaNamer(t reflect.Type, hint string) string {
 // API returns the huma API, to register more operations (with Register).
 func (s *Server) API() huma.API { return s.api }
 
+// Mount serves h at prefix and everything under it (the web console),
+// outside the API's authentication: h does its own.
+func (s *Server) Mount(prefix string, h http.Handler) {
+	root := s.handler.(chi.Router)
+	root.Handle(prefix, h)
+	root.Handle(prefix+"/*", h)
+}
+
 // Readiness returns the checks behind /readyz; add yours with Add.
 func (s *Server) Readiness() *Readiness { return s.readiness }
 

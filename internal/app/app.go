@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evcrm/evcrm/api"
+	"github.com/evcrm/evcrm/api/console"
 	"github.com/evcrm/evcrm/audit/auditlog"
 	"github.com/evcrm/evcrm/commands"
 	_ "github.com/evcrm/evcrm/domain/all" // every event type, for replays and stream reads
@@ -152,6 +153,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	if err := a.attachAudit(ctx); err != nil {
 		return nil, fmt.Errorf("starting the audit log: %w", err)
 	}
+	// The web console at /console reads through the API, as its users' tokens.
+	con, err := console.New(console.Options{API: a.Server.Handler(), Auth: a.Tokens, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.Server.Mount("/console", con)
 	ok = true
 	return a, nil
 }

@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 PG_UP := scripts/pg-up.sh
 BROKERS_UP := scripts/brokers-up.sh
+CHROMIUM_UP := scripts/chromium-up.sh
 
 export EVCRM_DATABASE_URL ?= postgres://evcrm:evcrm@localhost:5432/evcrm?sslmode=disable
 export TEST_DATABASE_URL ?= postgres://evcrm:evcrm@localhost:5432/evcrm_test?sslmode=disable
@@ -16,7 +17,7 @@ endif
 
 BIN := bin/evcrm
 
-.PHONY: run test bench lint migrate build db brokers clean docs docs-assets fuzz soak
+.PHONY: run test bench lint migrate build db brokers chromium clean docs docs-assets fuzz soak
 
 build:
 	$(GO) build -o $(BIN) ./cmd/evcrm
@@ -29,6 +30,11 @@ ifndef NO_BROKERS
 	@bash $(BROKERS_UP) >/dev/null
 endif
 
+# Headless Chromium for the console's browser test (api/console); the test fails
+# without it unless EVCRM_SKIP_BROWSER=1.
+chromium:
+	@bash $(CHROMIUM_UP)
+
 run: db build
 	$(BIN) migrate
 	@echo "evcrm: serving on $${EVCRM_ADDR:-:8080}. Load demo data from another terminal with:"
@@ -40,7 +46,7 @@ run: db build
 migrate: db build
 	$(BIN) migrate
 
-test: db brokers
+test: db brokers chromium
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz
 

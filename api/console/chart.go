@@ -76,7 +76,7 @@ func fmtTick(v float64) string {
 		return trimZero(fmt.Sprintf("%.1f", v/1e9)) + "G"
 	case a >= 1e6:
 		return trimZero(fmt.Sprintf("%.1f", v/1e6)) + "M"
-	case a >= 1e4:
+	case a >= 1e3:
 		return trimZero(fmt.Sprintf("%.1f", v/1e3)) + "k"
 	case a == math.Trunc(a):
 		return fmt.Sprintf("%.0f", v)

@@ -15,11 +15,12 @@ import (
 
 // TestConsole runs every console test on one server with demo data (its
 // set-up is the slow part): every page for every role, the session and
-// CSRF rules.
+// CSRF rules, and a walk in headless Chromium.
 func TestConsole(t *testing.T) {
 	e := setup(t)
 	t.Run("PagesForEveryRole", func(t *testing.T) { testPagesForEveryRole(t, e) })
 	t.Run("Session", func(t *testing.T) { testSession(t, e) })
+	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
 }
 
 var (

@@ -35,6 +35,7 @@ var page = template.Must(template.New("docs").Parse(`<!doctype html>
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{{.Base}}/assets/styles.min.css?v={{.Version}}">
 <script src="{{.Base}}/assets/web-components.min.js?v={{.Version}}"></script>
 </head>

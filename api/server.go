@@ -142,7 +142,7 @@ func New(opts Options) (*Server, error) {
 	root.Get("/healthz", healthz)
 	root.Get("/readyz", s.readiness.serve)
 	root.Handle("/metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{Registry: opts.Metrics}))
-	docs := docsui.Handler("/docs", "evcrm API Reference", "/openapi.yaml")
+	docs := docsui.Handler("/docs", "evcrm API Reference", "/openapi.json")
 	root.Get("/docs", docs.ServeHTTP)
 	root.Get("/docs/assets/*", docs.ServeHTTP)
 

@@ -213,8 +213,19 @@ func walk(t *testing.T, base, token string) {
 	do("complaints", chromedp.Navigate(base+"/console/quality/complaints"), wait("Complaint register"))
 	shot("complaints")
 	complaint := href(`a[href*="/console/quality/complaints/"]`)
-	if v, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(() => { for (const tr of document.querySelectorAll("tbody tr")) { const n = tr.lastElementChild; if (n && n.textContent.trim() !== "0") { const a = tr.querySelector("a"); if (a) return a.href; } } return ""; })()`)); err == nil && v != "" {
-		complaint = v // one that raised a nonconformity, when there is one
+	// Prefer a complaint that raised a nonconformity whose corrective
+	// action was checked for effectiveness: the whole story.
+	withNC, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("tbody tr")).filter(tr => tr.lastElementChild && tr.lastElementChild.textContent.trim() !== "0").map(tr => tr.querySelector("a").href).slice(0, 8)`))
+	if err != nil {
+		t.Fatalf("complaints with a nonconformity: %v", err)
+	}
+	for i, link := range withNC {
+		do("complaint", chromedp.Navigate(link), wait("From receipt to the effectiveness check"))
+		complaint = link
+		done, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.body.innerText.includes("Effectiveness checked")`))
+		if err == nil && (done || i == len(withNC)-1) {
+			break
+		}
 	}
 	do("complaint", chromedp.Navigate(complaint), wait("From receipt to the effectiveness check"))
 	shot("complaint")
@@ -227,7 +238,8 @@ func walk(t *testing.T, base, token string) {
 	shot("record")
 	do("trace", chromedp.Navigate(href(`a[href*="/console/audit/trace/"]`)), wait("events across"))
 	shot("trace")
-	do("API reference", chromedp.Navigate(base+"/docs"), wait("Command and query API of evcrm"), wait("Sales pipeline"))
+	do("API reference", chromedp.Navigate(base+"/docs"))
+	do("API reference rendered", wait("Command and query API of evcrm"), wait("Sales pipeline"))
 	shot("docs")
 	do("sign out", chromedp.Navigate(base+"/console/"), chromedp.Click(chromedp.CSS(`.who button`)), wait("API token"))
 }

@@ -388,7 +388,14 @@ func (c *Console) complaint(w http.ResponseWriter, r *http.Request, s *session) 
 			}
 			d.History = append(d.History, rec.Known...)
 		}
-		sort.SliceStable(d.History, func(i, j int) bool { return d.History[i].RecordedAt.Before(d.History[j].RecordedAt) })
+		// In the order things happened (backdated facts at their time).
+		occurred := func(e api.AuditEvent) time.Time {
+			if !e.Metadata.OccurredAt.IsZero() {
+				return e.Metadata.OccurredAt
+			}
+			return e.RecordedAt
+		}
+		sort.SliceStable(d.History, func(i, j int) bool { return occurred(d.History[i]).Before(occurred(d.History[j])) })
 	}
 	c.render(w, r, s, http.StatusOK, "complaint", "Complaint "+k.Reference, "complaints", d)
 	return nil

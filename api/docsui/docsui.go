@@ -47,7 +47,7 @@ var page = template.Must(template.New("docs").Parse(`<!doctype html>
 `))
 
 // Handler serves the reference page at base (e.g. "/docs") and its assets
-// under base+"/assets/", for the OpenAPI document at spec ("/openapi.yaml").
+// under base+"/assets/", for the OpenAPI document at spec ("/openapi.json").
 // Mount it for base and base+"/*".
 func Handler(base, title, spec string) http.Handler {
 	sub, err := fs.Sub(assets, "assets")

@@ -148,22 +148,25 @@ func (c *Console) routes() {
 	m.Handle(b+"/static/*", http.StripPrefix(b+"/static/", staticFiles()))
 	m.Get(b+"/signin", c.signinPage)
 	m.Post(b+"/signin", c.signin)
-	m.Post(b+"/signout", c.page(c.signout))
+	all := auth.Roles
+	m.Post(b+"/signout", c.page(all, c.signout))
 	m.Get(b, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, b+"/", http.StatusSeeOther) })
-	m.Get(b+"/", c.page(c.home))
-	m.Get(b+"/pipeline", c.page(c.pipeline))
-	m.Get(b+"/service", c.page(c.service))
-	m.Get(b+"/quality", c.page(c.quality))
-	m.Get(b+"/quality/report.csv", c.page(c.qualityCSV))
-	m.Get(b+"/quality/complaints", c.page(c.complaints))
-	m.Get(b+"/quality/complaints/{id}", c.page(c.complaint))
-	m.Get(b+"/customers", c.page(c.customerLookup))
-	m.Get(b+"/customers/{id}", c.page(c.customer))
-	m.Get(b+"/audit", c.page(c.audit))
-	m.Get(b+"/audit/records/", c.page(c.recordLookup))
-	m.Get(b+"/audit/records/{stream}", c.page(c.record))
-	m.Get(b+"/audit/trace", c.page(c.traceLookup))
-	m.Get(b+"/audit/trace/{id}", c.page(c.trace))
+	// Each page admits the roles of the API operations it reads; the API
+	// checks them again on every call.
+	m.Get(b+"/", c.page(all, c.home))
+	m.Get(b+"/pipeline", c.page(api.PipelineReaders, c.pipeline))
+	m.Get(b+"/service", c.page(api.ServiceReaders, c.service))
+	m.Get(b+"/quality", c.page(api.QualityReaders, c.quality))
+	m.Get(b+"/quality/report.csv", c.page(api.QualityReaders, c.qualityCSV))
+	m.Get(b+"/quality/complaints", c.page(api.QualityReaders, c.complaints))
+	m.Get(b+"/quality/complaints/{id}", c.page(api.QualityReaders, c.complaint))
+	m.Get(b+"/customers", c.page(api.CustomerReaders, c.customerLookup))
+	m.Get(b+"/customers/{id}", c.page(api.CustomerReaders, c.customer))
+	m.Get(b+"/audit", c.page(api.AuditReaders, c.audit))
+	m.Get(b+"/audit/records/", c.page(api.AuditReaders, c.recordLookup))
+	m.Get(b+"/audit/records/{stream}", c.page(api.AuditReaders, c.record))
+	m.Get(b+"/audit/trace", c.page(api.AuditReaders, c.traceLookup))
+	m.Get(b+"/audit/trace/{id}", c.page(api.AuditReaders, c.trace))
 	m.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, r, c.current(r), http.StatusNotFound, "There is no such page.")
 	})
@@ -195,9 +198,10 @@ func (c *Console) current(r *http.Request) *session {
 }
 
 // page wraps a handler: a signed-in session is required (else to the
-// sign-in page), POSTs must carry the session's CSRF token, and errors
-// become error pages (403 for a refusal of the API, never a 500).
-func (c *Console) page(h handler) http.HandlerFunc {
+// sign-in page), its role must be among roles (else 403), POSTs must carry
+// the session's CSRF token, and errors become error pages (403 for a
+// refusal of the API, never a 500).
+func (c *Console) page(roles []auth.Role, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s := c.current(r)
 		if s == nil {
@@ -215,7 +219,11 @@ func (c *Console) page(h handler) http.HandlerFunc {
 				return
 			}
 		}
-		if err := h(w, r, s); err != nil {
+		err := forbidden()
+		if s.principal.Allowed(roles) {
+			err = h(w, r, s)
+		}
+		if err != nil {
 			status := statusOf(err)
 			msg := err.Error()
 			var ae *apiError

@@ -41,6 +41,7 @@ run: db build
 	@echo "  $(BIN) demo --customers 100 --url direct"
 	@echo "or through the HTTP API with an admin token (evcrm token create --role admin --name demo):"
 	@echo "  EVCRM_TOKEN=<token> $(BIN) demo --customers 100 --url http://localhost$${EVCRM_ADDR:-:8080}"
+	@echo "Then open http://localhost$${EVCRM_ADDR:-:8080}/console and sign in with a token (evcrm token create --role quality --name you)."
 	$(BIN) serve
 
 migrate: db build

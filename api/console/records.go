@@ -1,8 +1,10 @@
 package console
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,11 +107,11 @@ func (c *Console) record(w http.ResponseWriter, r *http.Request, s *session) err
 	for _, e := range d.Record.Known {
 		var m map[string]any
 		if jsonObject(e.Data, &m) {
-			for k, v := range m {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
 				if _, seen := d.State[k]; !seen {
 					d.Fields = append(d.Fields, k)
 				}
-				d.State[k] = v
+				d.State[k] = m[k]
 			}
 		}
 	}

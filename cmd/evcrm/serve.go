@@ -13,7 +13,7 @@ func init() { subcommands = append(subcommands, newServeCmd) }
 func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the HTTP API (commands under /v1, OpenAPI at /openapi.json, docs at /docs)",
+		Short: "Serve the HTTP API (commands under /v1, OpenAPI at /openapi.json, docs at /docs) and the web console (/console)",
 		Long: "Serve the command API and the operational endpoints (/healthz, /readyz, /metrics) until\n" +
 			"SIGINT or SIGTERM, then finish in-flight requests (up to --shutdown-timeout) and exit.\n" +
 			"The database must be migrated first (evcrm migrate); API tokens come from evcrm token create.",

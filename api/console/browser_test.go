@@ -141,7 +141,7 @@ func walk(t *testing.T, base, token string) {
 		chromedp.WindowSize(1366, 900),
 		chromedp.UserDataDir(t.TempDir()),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // generous: CI machines may be busy
 	defer cancel()
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer acancel()

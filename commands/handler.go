@@ -306,16 +306,6 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 			prior.Replayed = attempt == 1
 			return prior, nil
 		}
-		if !meta.OccurredAt.IsZero() {
-			// Backdating rules, after the check for a repeat (a repeat
-			// returns its result whenever it is retried).
-			if err := h.checkBackdate(ctx, streamID, st, occurredAt, now); err != nil {
-				if recheck() {
-					continue
-				}
-				return res, err
-			}
-		}
 		if !meta.Expected.Matches(st.version) {
 			if recheck() {
 				continue
@@ -355,6 +345,20 @@ func (h *Handler[S, P]) Handle(ctx context.Context, cmd domain.Command, meta Met
 			}
 			res.Version, res.Position = st.version, st.position
 			return res, nil
+		}
+		if !meta.OccurredAt.IsZero() {
+			// Backdating rules, after the check for a repeat (a repeat
+			// returns its result whenever it is retried) and after the
+			// decision: a command the aggregate refuses gets that refusal
+			// (a creation of a record that exists gets "exists", which a
+			// process manager's redelivered reaction relies on), and a
+			// command that records nothing has no date to check.
+			if err := h.checkBackdate(ctx, streamID, st, occurredAt, now); err != nil {
+				if recheck() {
+					continue
+				}
+				return res, err
+			}
 		}
 		data := make([]eventstore.EventData, len(events))
 		ids := make([]uuid.UUID, len(events))

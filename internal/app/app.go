@@ -144,6 +144,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 		return nil, err
 	}
 	a.GoOnce("idempotency-key-purger", a.purgeKeys)
+	// Keys whose release failed in an outage are released once the
+	// database is back (each process releases its own).
+	a.Go("idempotency-key-releases", func(ctx context.Context) error { return a.Keys.RetryReleases(ctx, time.Second) })
 	if err := a.attachReadSide(ctx); err != nil {
 		return nil, err
 	}

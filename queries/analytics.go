@@ -33,7 +33,7 @@ func (q *Queries) DailyEvents(ctx context.Context, p Period, types []string) ([]
 		end = end.AddDate(0, 0, 1)
 	}
 	rows, err := q.db.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), event_type, category, events FROM rm_analytics_daily_events
-		WHERE day >= $1::date AND day < $2::date AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
+		WHERE tenant = $tenant AND day >= $1::date AND day < $2::date AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
 		ORDER BY day, event_type`, p.From.UTC().Format(time.DateOnly), end.Format(time.DateOnly), nonNil(types))
 	if err != nil {
 		return out, fmt.Errorf("queries: daily events: %w", err)
@@ -89,12 +89,12 @@ func (q *Queries) Funnel(ctx context.Context, campaign uuid.UUID) ([]CampaignFun
 		WITH l AS (
 			SELECT campaign_id, count(*) AS leads, count(*) FILTER (WHERE qualified_at IS NOT NULL OR status IN ('qualified', 'converted')) AS qualified,
 				count(*) FILTER (WHERE status = 'disqualified') AS disqualified, count(*) FILTER (WHERE status = 'converted') AS converted
-			FROM rm_analytics_leads WHERE campaign_id IS NOT NULL GROUP BY campaign_id
+			FROM rm_analytics_leads WHERE tenant = $tenant AND campaign_id IS NOT NULL GROUP BY campaign_id
 		), o AS (
-			SELECT COALESCE((SELECT campaign_id FROM rm_analytics_leads WHERE lead_id = o.lead_id),
-				(SELECT campaign_id FROM rm_analytics_leads WHERE opportunity_id = o.opportunity_id ORDER BY lead_id LIMIT 1)) AS campaign_id,
+			SELECT COALESCE((SELECT campaign_id FROM rm_analytics_leads WHERE tenant = $tenant AND lead_id = o.lead_id),
+				(SELECT campaign_id FROM rm_analytics_leads WHERE tenant = $tenant AND opportunity_id = o.opportunity_id ORDER BY lead_id LIMIT 1)) AS campaign_id,
 				o.status
-			FROM rm_analytics_opportunities o
+			FROM rm_analytics_opportunities o WHERE o.tenant = $tenant
 		), os AS (
 			SELECT campaign_id, count(*) AS opps, count(*) FILTER (WHERE status = 'open') AS open,
 				count(*) FILTER (WHERE status = 'won') AS won, count(*) FILTER (WHERE status = 'lost') AS lost
@@ -104,7 +104,7 @@ func (q *Queries) Funnel(ctx context.Context, campaign uuid.UUID) ([]CampaignFun
 			COALESCE(l.leads, 0), COALESCE(l.qualified, 0), COALESCE(l.disqualified, 0), COALESCE(l.converted, 0),
 			COALESCE(os.opps, 0), COALESCE(os.open, 0), COALESCE(os.won, 0), COALESCE(os.lost, 0)
 		FROM rm_analytics_campaigns c LEFT JOIN l ON l.campaign_id = c.campaign_id LEFT JOIN os ON os.campaign_id = c.campaign_id
-		WHERE ($1::uuid IS NULL OR c.campaign_id = $1)
+		WHERE c.tenant = $tenant AND ($1::uuid IS NULL OR c.campaign_id = $1)
 		ORDER BY c.planned_at, c.campaign_id`, one)
 	if err != nil {
 		return out, fmt.Errorf("queries: funnel: %w", err)
@@ -124,8 +124,8 @@ func (q *Queries) Funnel(ctx context.Context, campaign uuid.UUID) ([]CampaignFun
 	rows, err = q.db.Query(ctx, `
 		SELECT l.campaign_id, o.currency, count(*), sum(o.amount_minor)::text
 		FROM rm_analytics_opportunities o
-		JOIN rm_analytics_leads l ON l.lead_id = o.lead_id OR (o.lead_id IS NULL AND l.opportunity_id = o.opportunity_id)
-		WHERE o.status = 'won' AND l.campaign_id IS NOT NULL AND ($1::uuid IS NULL OR l.campaign_id = $1)
+		JOIN rm_analytics_leads l ON l.tenant = $tenant AND (l.lead_id = o.lead_id OR (o.lead_id IS NULL AND l.opportunity_id = o.opportunity_id))
+		WHERE o.tenant = $tenant AND o.status = 'won' AND l.campaign_id IS NOT NULL AND ($1::uuid IS NULL OR l.campaign_id = $1)
 		GROUP BY 1, 2 ORDER BY 1, 2`, one)
 	if err != nil {
 		return out, fmt.Errorf("queries: funnel revenue: %w", err)

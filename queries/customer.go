@@ -116,7 +116,7 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 	p := &out.Profile
 	var legal, tax, owner, segment *string
 	err := q.db.QueryRow(ctx, `SELECT customer_id, kind, display_name, legal_name, emails, phones, tax_id, address, owner_id, segment,
-		status, merged_into, erasure_requested_at, registered_at, updated_at FROM rm_customer_profiles WHERE customer_id = $1`, id).
+		status, merged_into, erasure_requested_at, registered_at, updated_at FROM rm_customer_profiles WHERE tenant = $tenant AND customer_id = $1`, id).
 		Scan(&p.CustomerID, &p.Kind, &p.DisplayName, &legal, &p.Emails, &p.Phones, &tax, &p.Address, &owner, &segment, &p.Status,
 			&p.MergedInto, &p.ErasureRequestedAt, &p.RegisteredAt, &p.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -128,7 +128,7 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 	p.LegalName, p.TaxID, p.OwnerID, p.Segment = deref(legal), deref(tax), deref(owner), deref(segment)
 
 	rows, err := q.db.Query(ctx, `SELECT contact_id, name, COALESCE(role, ''), emails, phones FROM rm_customer_contacts
-		WHERE customer_id = $1 ORDER BY name, contact_id`, id)
+		WHERE tenant = $tenant AND customer_id = $1 ORDER BY name, contact_id`, id)
 	if err != nil {
 		return out, fmt.Errorf("queries: contacts: %w", err)
 	}
@@ -141,7 +141,7 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 	}
 
 	rows, err = q.db.Query(ctx, `SELECT NULLIF(contact_id, '00000000-0000-0000-0000-000000000000'), purpose, channel, granted, source,
-		given_at, withdrawn_at FROM rm_customer_consents WHERE customer_id = $1 ORDER BY contact_id, purpose, channel`, id)
+		given_at, withdrawn_at FROM rm_customer_consents WHERE tenant = $tenant AND customer_id = $1 ORDER BY contact_id, purpose, channel`, id)
 	if err != nil {
 		return out, fmt.Errorf("queries: consents: %w", err)
 	}
@@ -161,7 +161,7 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 
 	rows, err = q.db.Query(ctx, `SELECT order_id, COALESCE(customer_reference, ''), status, total_minor, currency, placed_at, confirmed_at,
 		COALESCE(to_char(promised_delivery, 'YYYY-MM-DD'), ''), shipped_at, delivered_at, cancelled_at
-		FROM rm_customer_orders WHERE customer_id = $1 ORDER BY placed_at DESC, order_id LIMIT 100`, id)
+		FROM rm_customer_orders WHERE tenant = $tenant AND customer_id = $1 ORDER BY placed_at DESC, order_id LIMIT 100`, id)
 	if err != nil {
 		return out, fmt.Errorf("queries: orders: %w", err)
 	}
@@ -176,7 +176,7 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 
 	rows, err = q.db.Query(ctx, `SELECT case_id, queue, priority, status, subject, opened_at, COALESCE(sla_policy, 'none'), next_due,
 		first_response_breached OR resolution_breached OR COALESCE(status = 'open' AND next_due < $2, false)
-		FROM rm_service_cases WHERE customer_id = $1 AND status IN ('open', 'waiting_on_customer')
+		FROM rm_service_cases WHERE tenant = $tenant AND customer_id = $1 AND status IN ('open', 'waiting_on_customer')
 		ORDER BY opened_at, case_id`, id, now)
 	if err != nil {
 		return out, fmt.Errorf("queries: open cases: %w", err)
@@ -191,7 +191,7 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 	}
 
 	rows, err = q.db.Query(ctx, `SELECT complaint_id, reference, severity, status, received_at FROM rm_quality_complaints
-		WHERE customer_id = $1 AND status <> 'closed' ORDER BY received_at, complaint_id`, id)
+		WHERE tenant = $tenant AND customer_id = $1 AND status <> 'closed' ORDER BY received_at, complaint_id`, id)
 	if err != nil {
 		return out, fmt.Errorf("queries: open complaints: %w", err)
 	}
@@ -203,7 +203,7 @@ func (q *Queries) Customer360(ctx context.Context, id uuid.UUID) (Customer360, e
 		return out, fmt.Errorf("queries: open complaints: %w", err)
 	}
 
-	if err := q.db.QueryRow(ctx, `SELECT count(*) FROM rm_customer_interactions WHERE customer_id = $1 AND occurred_at >= $2`,
+	if err := q.db.QueryRow(ctx, `SELECT count(*) FROM rm_customer_interactions WHERE tenant = $tenant AND customer_id = $1 AND occurred_at >= $2`,
 		id, now.AddDate(0, 0, -90)).Scan(&out.InteractionsLast90); err != nil {
 		return out, fmt.Errorf("queries: interactions: %w", err)
 	}
@@ -258,7 +258,7 @@ func (q *Queries) Timeline(ctx context.Context, id uuid.UUID, f TimelineFilter) 
 		before = &at
 	}
 	var exists bool
-	if err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rm_customer_profiles WHERE customer_id = $1)`, id).Scan(&exists); err != nil {
+	if err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rm_customer_profiles WHERE tenant = $tenant AND customer_id = $1)`, id).Scan(&exists); err != nil {
 		return page, fmt.Errorf("queries: timeline: %w", err)
 	}
 	if !exists {
@@ -268,7 +268,7 @@ func (q *Queries) Timeline(ctx context.Context, id uuid.UUID, f TimelineFilter) 
 		SELECT occurred_at, position_commit, position_prepare, event_id, event_type, category, stream_id, COALESCE(actor, ''),
 			COALESCE(actor_role, ''), summary, CASE WHEN $9 THEN data END
 		FROM rm_customer_timeline
-		WHERE customer_id = $1 AND (cardinality($2::text[]) = 0 OR category = ANY($2)) AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
+		WHERE tenant = $tenant AND customer_id = $1 AND (cardinality($2::text[]) = 0 OR category = ANY($2)) AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
 			AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)
 			AND ($6::timestamptz IS NULL OR (occurred_at, position_commit, position_prepare) < ($6, $7, $8))
 		ORDER BY occurred_at DESC, position_commit DESC, position_prepare DESC

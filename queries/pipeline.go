@@ -59,7 +59,7 @@ func (q *Queries) PipelineSummary(ctx context.Context, f PipelineFilter) (Pipeli
 	out := PipelineSummary{AsOf: q.now(), Pipelines: []PipelineStages{}, Forecast: []ForecastMonth{}}
 	// Every known stage, so empty stages show.
 	rows, err := q.db.Query(ctx, `SELECT pipeline, stage, stage_index, probability FROM rm_pipeline_stages
-		WHERE ($1 = '' OR pipeline = $1) ORDER BY pipeline, stage_index, stage`, f.Pipeline)
+		WHERE tenant = $tenant AND ($1 = '' OR pipeline = $1) ORDER BY pipeline, stage_index, stage`, f.Pipeline)
 	if err != nil {
 		return out, fmt.Errorf("queries: pipeline stages: %w", err)
 	}
@@ -88,8 +88,8 @@ func (q *Queries) PipelineSummary(ctx context.Context, f PipelineFilter) (Pipeli
 	rows, err = q.db.Query(ctx, `
 		SELECT o.pipeline, o.stage, o.currency, sum(o.opportunities)::bigint, sum(o.total_minor)::text, round(sum(o.weighted_minor))::text
 		FROM rm_pipeline_open_totals o
-		LEFT JOIN rm_pipeline_stages s ON s.pipeline = o.pipeline AND s.stage = o.stage
-		WHERE ($1 = '' OR o.pipeline = $1) AND ($2 = '' OR o.owner_id = $2)
+		LEFT JOIN rm_pipeline_stages s ON s.tenant = $tenant AND s.pipeline = o.pipeline AND s.stage = o.stage
+		WHERE o.tenant = $tenant AND ($1 = '' OR o.pipeline = $1) AND ($2 = '' OR o.owner_id = $2)
 		GROUP BY o.pipeline, o.stage, o.currency, s.stage_index
 		HAVING sum(o.opportunities) > 0
 		ORDER BY o.pipeline, s.stage_index NULLS LAST, o.stage, o.currency`, f.Pipeline, f.Owner)
@@ -122,7 +122,7 @@ func (q *Queries) PipelineSummary(ctx context.Context, f PipelineFilter) (Pipeli
 	rows, err = q.db.Query(ctx, `
 		SELECT close_month, currency, sum(opportunities)::bigint, sum(total_minor)::text, round(sum(weighted_minor))::text
 		FROM rm_pipeline_open_totals
-		WHERE ($1 = '' OR pipeline = $1) AND ($2 = '' OR owner_id = $2)
+		WHERE tenant = $tenant AND ($1 = '' OR pipeline = $1) AND ($2 = '' OR owner_id = $2)
 		GROUP BY 1, 2 HAVING sum(opportunities) > 0 ORDER BY 1, 2`, f.Pipeline, f.Owner)
 	if err != nil {
 		return out, fmt.Errorf("queries: forecast: %w", err)
@@ -230,8 +230,8 @@ func (q *Queries) Opportunities(ctx context.Context, f OpportunityFilter) (Page[
 			floor(extract(epoch FROM (COALESCE(o.closed_at, $9) - o.stage_entered_at)) / 86400)::int,
 			o.closed_at, o.requirements_status
 		FROM rm_pipeline_opportunities o
-		LEFT JOIN rm_customer_profiles c ON c.customer_id = o.customer_id
-		WHERE o.status = $1 AND ($2 = '' OR o.pipeline = $2) AND ($3 = '' OR o.stage = $3) AND ($4 = '' OR o.owner_id = $4)
+		LEFT JOIN rm_customer_profiles c ON c.tenant = $tenant AND c.customer_id = o.customer_id
+		WHERE o.tenant = $tenant AND o.status = $1 AND ($2 = '' OR o.pipeline = $2) AND ($3 = '' OR o.stage = $3) AND ($4 = '' OR o.owner_id = $4)
 			AND ($5::uuid IS NULL OR o.customer_id = $5) AND ($6 = '' OR o.currency = $6)
 			AND ($7::date IS NULL OR (COALESCE(o.expected_close, 'infinity'::date), o.opportunity_id) > ($7::date, $8::uuid))
 		ORDER BY COALESCE(o.expected_close, 'infinity'::date), o.opportunity_id
@@ -309,7 +309,7 @@ func (q *Queries) PipelineMetrics(ctx context.Context, f PipelineFilter, p Perio
 		return out, err
 	}
 	err := q.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'won'), count(*) FILTER (WHERE status = 'lost')
-		FROM rm_pipeline_opportunities WHERE status IN ('won', 'lost') AND closed_at >= $1 AND closed_at < $2
+		FROM rm_pipeline_opportunities WHERE tenant = $tenant AND status IN ('won', 'lost') AND closed_at >= $1 AND closed_at < $2
 		AND ($3 = '' OR pipeline = $3) AND ($4 = '' OR owner_id = $4)`, p.From, p.To, f.Pipeline, f.Owner).Scan(&out.Won, &out.Lost)
 	if err != nil {
 		return out, fmt.Errorf("queries: win rate: %w", err)
@@ -321,9 +321,9 @@ func (q *Queries) PipelineMetrics(ctx context.Context, f PipelineFilter, p Perio
 			SELECT h.opportunity_id, h.pipeline, h.stage, h.seq, h.entered_at, h.exited_at, h.exit_to,
 				COALESCE(s.stage_index, -1) AS idx
 			FROM rm_pipeline_stage_history h
-			JOIN rm_pipeline_opportunities o ON o.opportunity_id = h.opportunity_id
-			LEFT JOIN rm_pipeline_stages s ON s.pipeline = h.pipeline AND s.stage = h.stage
-			WHERE ($3 = '' OR h.pipeline = $3) AND ($4 = '' OR o.owner_id = $4)
+			JOIN rm_pipeline_opportunities o ON o.tenant = $tenant AND o.opportunity_id = h.opportunity_id
+			LEFT JOIN rm_pipeline_stages s ON s.tenant = $tenant AND s.pipeline = h.pipeline AND s.stage = h.stage
+			WHERE h.tenant = $tenant AND ($3 = '' OR h.pipeline = $3) AND ($4 = '' OR o.owner_id = $4)
 		), entered AS (
 			SELECT opportunity_id, pipeline, stage, idx, min(seq) AS first_seq
 			FROM h WHERE entered_at >= $1 AND entered_at < $2 GROUP BY 1, 2, 3, 4
@@ -366,7 +366,7 @@ func (q *Queries) PipelineMetrics(ctx context.Context, f PipelineFilter, p Perio
 			(avg(amount_minor) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2))::float8,
 			(avg(extract(epoch FROM closed_at - opened_at)) FILTER (WHERE status = 'won' AND closed_at >= $1 AND closed_at < $2) / 86400)::float8
 		FROM rm_pipeline_opportunities
-		WHERE ($3 = '' OR pipeline = $3) AND ($4 = '' OR owner_id = $4)
+		WHERE tenant = $tenant AND ($3 = '' OR pipeline = $3) AND ($4 = '' OR owner_id = $4)
 		GROUP BY currency ORDER BY currency`, p.From, p.To, f.Pipeline, f.Owner)
 	if err != nil {
 		return out, fmt.Errorf("queries: sales velocity: %w", err)
@@ -416,7 +416,7 @@ func (q *Queries) Pipelines(ctx context.Context, current Pipeline) ([]Pipeline, 
 	current.Current = true
 	out := []Pipeline{current}
 	rows, err := q.db.Query(ctx, `SELECT pipeline, stage, stage_index, probability FROM rm_pipeline_stages
-		WHERE pipeline <> $1 ORDER BY pipeline, stage_index, stage`, current.Name)
+		WHERE tenant = $tenant AND pipeline <> $1 ORDER BY pipeline, stage_index, stage`, current.Name)
 	if err != nil {
 		return out, fmt.Errorf("queries: pipelines: %w", err)
 	}

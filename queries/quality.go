@@ -126,7 +126,7 @@ func (q *Queries) QualityReport(ctx context.Context, p Period) (QualityReport, e
 	ack, clo := &c.HoursToAcknowledge, &c.DaysToClose
 	var everClosed int64
 	err := q.db.QueryRow(ctx, `
-		WITH c AS (SELECT * FROM rm_quality_complaints WHERE received_at >= $1 AND received_at < $2),
+		WITH c AS (SELECT * FROM rm_quality_complaints WHERE tenant = $tenant AND received_at >= $1 AND received_at < $2),
 		a AS (SELECT extract(epoch FROM acknowledged_at - received_at) / 3600 AS h FROM c WHERE acknowledged_at IS NOT NULL),
 		d AS (SELECT extract(epoch FROM closed_at - received_at) / 86400 AS d FROM c WHERE status = 'closed')
 		SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM c WHERE acknowledged_at IS NOT NULL),
@@ -152,7 +152,7 @@ func (q *Queries) QualityReport(ctx context.Context, p Period) (QualityReport, e
 	c.AcknowledgedOnTimeRate = ratio(c.AcknowledgedOnTime, c.Acknowledged)
 	c.ReopenRate = ratio(c.Reopened, everClosed)
 	c.SatisfiedRate = ratio(c.Satisfied, c.Closed)
-	rows, err := q.db.Query(ctx, `SELECT severity, count(*) FROM rm_quality_complaints WHERE received_at >= $1 AND received_at < $2
+	rows, err := q.db.Query(ctx, `SELECT severity, count(*) FROM rm_quality_complaints WHERE tenant = $tenant AND received_at >= $1 AND received_at < $2
 		GROUP BY severity`, p.From, p.To)
 	if err != nil {
 		return out, fmt.Errorf("queries: complaints by severity: %w", err)
@@ -166,7 +166,7 @@ func (q *Queries) QualityReport(ctx context.Context, p Period) (QualityReport, e
 	rows, err = q.db.Query(ctx, `
 		SELECT to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM'), COALESCE(segment, ''),
 			count(csat), count(*) FILTER (WHERE csat >= 4), avg(csat)::float8, count(nps), count(*) FILTER (WHERE nps >= 9), count(*) FILTER (WHERE nps <= 6)
-		FROM rm_quality_feedback WHERE withdrawn_at IS NULL AND submitted_at >= $1 AND submitted_at < $2
+		FROM rm_quality_feedback WHERE tenant = $tenant AND withdrawn_at IS NULL AND submitted_at >= $1 AND submitted_at < $2
 		GROUP BY 1, 2 ORDER BY 1, 2`, p.From, p.To)
 	if err != nil {
 		return out, fmt.Errorf("queries: satisfaction: %w", err)
@@ -198,11 +198,11 @@ func (q *Queries) QualityReport(ctx context.Context, p Period) (QualityReport, e
 
 	r := &out.Reviews
 	if err := q.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE subject_kind = 'opportunity'), count(*) FILTER (WHERE subject_kind = 'order')
-		FROM rm_quality_commitments WHERE committed_at >= $1 AND committed_at < $2`, p.From, p.To).Scan(&r.Opportunities, &r.Orders); err != nil {
+		FROM rm_quality_commitments WHERE tenant = $tenant AND committed_at >= $1 AND committed_at < $2`, p.From, p.To).Scan(&r.Opportunities, &r.Orders); err != nil {
 		return out, fmt.Errorf("queries: review compliance: %w", err)
 	}
 	rows, err = q.db.Query(ctx, `SELECT subject_kind, subject_id, customer_id, revision, committed_at, COALESCE(last_review_result, '')
-		FROM rm_quality_commitments WHERE committed_at >= $1 AND committed_at < $2 AND NOT approved_review
+		FROM rm_quality_commitments WHERE tenant = $tenant AND committed_at >= $1 AND committed_at < $2 AND NOT approved_review
 		ORDER BY committed_at, subject_kind, subject_id`, p.From, p.To)
 	if err != nil {
 		return out, fmt.Errorf("queries: review exceptions: %w", err)
@@ -224,9 +224,10 @@ func (q *Queries) nonconformities(ctx context.Context, p Period, now time.Time, 
 		SELECT n.nonconformity_id, n.source, COALESCE(n.source_ref, ''), n.severity, n.title, n.status, n.customer_id,
 			COALESCE(n.root_cause, ''), n.raised_at, n.closed_at, n.effective, n.verified_at, n.ineffective_reviews,
 			COALESCE((SELECT array_agg(c.reference ORDER BY c.reference) FROM rm_quality_complaint_links l
-				JOIN rm_quality_complaints c ON c.complaint_id = l.complaint_id WHERE l.nonconformity_id = n.nonconformity_id), '{}')
+				JOIN rm_quality_complaints c ON c.tenant = $tenant AND c.complaint_id = l.complaint_id
+				WHERE l.tenant = $tenant AND l.nonconformity_id = n.nonconformity_id), '{}')
 		FROM rm_quality_nonconformities n
-		WHERE (n.raised_at >= $1 AND n.raised_at < $2) OR (n.status <> 'closed' AND n.raised_at < $2)
+		WHERE n.tenant = $tenant AND ((n.raised_at >= $1 AND n.raised_at < $2) OR (n.status <> 'closed' AND n.raised_at < $2))
 		ORDER BY n.raised_at, n.nonconformity_id`, p.From, p.To)
 	if err != nil {
 		return fmt.Errorf("queries: nonconformity log: %w", err)
@@ -249,7 +250,7 @@ func (q *Queries) nonconformities(ctx context.Context, p Period, now time.Time, 
 	rows, err = q.db.Query(ctx, `
 		SELECT nonconformity_id, action_id, description, owner_id, to_char(due_date, 'YYYY-MM-DD'), status, completed_at, on_time,
 			status <> 'done' AND due_date < $2::date
-		FROM rm_quality_corrective_actions WHERE nonconformity_id = ANY($1)
+		FROM rm_quality_corrective_actions WHERE tenant = $tenant AND nonconformity_id = ANY($1)
 		ORDER BY due_date, action_id`, ids, today)
 	if err != nil {
 		return fmt.Errorf("queries: corrective actions: %w", err)
@@ -264,7 +265,7 @@ func (q *Queries) nonconformities(ctx context.Context, p Period, now time.Time, 
 	}); err != nil {
 		return fmt.Errorf("queries: corrective actions: %w", err)
 	}
-	if err := q.db.QueryRow(ctx, `SELECT count(*) FROM rm_quality_corrective_actions WHERE status <> 'done' AND due_date < $1::date`,
+	if err := q.db.QueryRow(ctx, `SELECT count(*) FROM rm_quality_corrective_actions WHERE tenant = $tenant AND status <> 'done' AND due_date < $1::date`,
 		today).Scan(&out.OverdueActions); err != nil {
 		return fmt.Errorf("queries: overdue actions: %w", err)
 	}
@@ -327,9 +328,9 @@ func (q *Queries) Complaints(ctx context.Context, f ComplaintFilter) (Page[Compl
 			c.status, COALESCE(c.remedy_sought, ''), c.received_at, c.acknowledgement_due, c.acknowledged_at, c.acknowledged_on_time,
 			c.responded_at, COALESCE(c.outcome, ''), c.closed_at, c.customer_satisfied, c.reopen_count,
 			COALESCE((SELECT array_agg(l.nonconformity_id ORDER BY l.raised_at, l.nonconformity_id) FROM rm_quality_complaint_links l
-				WHERE l.complaint_id = c.complaint_id), '{}')
-		FROM rm_quality_complaints c LEFT JOIN rm_customer_profiles p ON p.customer_id = c.customer_id
-		WHERE c.received_at >= $1 AND c.received_at < $2 AND ($3 = '' OR c.status = $3) AND ($4 = '' OR c.severity = $4)
+				WHERE l.tenant = $tenant AND l.complaint_id = c.complaint_id), '{}')
+		FROM rm_quality_complaints c LEFT JOIN rm_customer_profiles p ON p.tenant = $tenant AND p.customer_id = c.customer_id
+		WHERE c.tenant = $tenant AND c.received_at >= $1 AND c.received_at < $2 AND ($3 = '' OR c.status = $3) AND ($4 = '' OR c.severity = $4)
 			AND ($5::timestamptz IS NULL OR (c.received_at, c.complaint_id) > ($5, $6::uuid))
 		ORDER BY c.received_at, c.complaint_id LIMIT $7`, f.From, f.To, f.Status, f.Severity, afterAt, afterID, n+1)
 	if err != nil {

@@ -79,8 +79,8 @@ func (q *Queries) QueueCases(ctx context.Context, f QueueFilter) (Page[QueueCase
 			(c.status = 'open' AND c.next_due IS NOT NULL AND c.next_due < $5),
 			extract(epoch FROM $5 - c.opened_at)::float8 / 3600
 		FROM rm_service_cases c
-		LEFT JOIN rm_customer_profiles p ON p.customer_id = c.customer_id
-		WHERE c.status IN ('open', 'waiting_on_customer') AND c.queue = $1 AND ($2 = '' OR c.priority = $2)
+		LEFT JOIN rm_customer_profiles p ON p.tenant = $tenant AND p.customer_id = c.customer_id
+		WHERE c.tenant = $tenant AND c.status IN ('open', 'waiting_on_customer') AND c.queue = $1 AND ($2 = '' OR c.priority = $2)
 			AND ($3 = '' OR ($3 = '-' AND c.agent_id IS NULL) OR c.agent_id = $3)
 			AND (NOT $4 OR c.first_response_breached OR c.resolution_breached OR (c.status = 'open' AND c.next_due < $5))
 			AND ($6::timestamptz IS NULL OR (COALESCE(c.next_due, 'infinity'::timestamptz), c.case_id) > ($6::timestamptz, $7::uuid))
@@ -164,7 +164,7 @@ func (q *Queries) Queues(ctx context.Context) (QueueOverview, error) {
 		SELECT queue, priority, count(*), count(*) FILTER (WHERE status = 'waiting_on_customer'),
 			count(*) FILTER (WHERE agent_id IS NULL), count(*) FILTER (WHERE `+breached+`), count(*) FILTER (WHERE sla_policy IS NULL),
 			min(opened_at)
-		FROM rm_service_cases WHERE status IN ('open', 'waiting_on_customer')
+		FROM rm_service_cases WHERE tenant = $tenant AND status IN ('open', 'waiting_on_customer')
 		GROUP BY 1, 2 ORDER BY 1, 2`, now)
 	if err != nil {
 		return out, fmt.Errorf("queries: queues: %w", err)
@@ -179,7 +179,7 @@ func (q *Queries) Queues(ctx context.Context) (QueueOverview, error) {
 
 	rows, err = q.db.Query(ctx, `
 		WITH a AS (SELECT queue, extract(epoch FROM $1 - opened_at) / 86400 AS d FROM rm_service_cases
-			WHERE status IN ('open', 'waiting_on_customer'))
+			WHERE tenant = $tenant AND status IN ('open', 'waiting_on_customer'))
 		SELECT queue, count(*) FILTER (WHERE d < 1), count(*) FILTER (WHERE d >= 1 AND d < 3), count(*) FILTER (WHERE d >= 3 AND d < 7),
 			count(*) FILTER (WHERE d >= 7 AND d < 30), count(*) FILTER (WHERE d >= 30),
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::float8
@@ -199,7 +199,7 @@ func (q *Queries) Queues(ctx context.Context) (QueueOverview, error) {
 	rows, err = q.db.Query(ctx, `
 		SELECT agent_id, count(*), count(*) FILTER (WHERE priority = 'P1'), count(*) FILTER (WHERE priority = 'P2'),
 			count(*) FILTER (WHERE priority = 'P3'), count(*) FILTER (WHERE priority = 'P4'), count(*) FILTER (WHERE `+breached+`)
-		FROM rm_service_cases WHERE status IN ('open', 'waiting_on_customer') AND agent_id IS NOT NULL
+		FROM rm_service_cases WHERE tenant = $tenant AND status IN ('open', 'waiting_on_customer') AND agent_id IS NOT NULL
 		GROUP BY agent_id ORDER BY count(*) DESC, agent_id`, now)
 	if err != nil {
 		return out, fmt.Errorf("queries: agent workload: %w", err)
@@ -259,7 +259,7 @@ func (q *Queries) ServiceMetrics(ctx context.Context, queue string, p Period) (S
 				sla_policy IS NOT NULL AS sla,
 				first_response_breached OR resolution_breached OR first_response_met = false OR resolution_met = false
 					OR (status = 'open' AND next_due < $3) AS breached
-			FROM rm_service_cases WHERE opened_at >= $1 AND opened_at < $2 AND ($4 = '' OR queue = $4)
+			FROM rm_service_cases WHERE tenant = $tenant AND opened_at >= $1 AND opened_at < $2 AND ($4 = '' OR queue = $4)
 		)
 		SELECT month, count(*),
 			count(fr), avg(fr)::float8, (percentile_cont(0.5) WITHIN GROUP (ORDER BY fr))::float8, (percentile_cont(0.9) WITHIN GROUP (ORDER BY fr))::float8,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/evcrm/evcrm/internal/tenant"
 	"github.com/evcrm/evcrm/projections"
@@ -37,7 +39,21 @@ func (s scoped) begin(ctx context.Context) (pgx.Tx, error) {
 	return tx, nil
 }
 
+// TenantParam stands for the tenant of the statement's context in a
+// query's SQL: every statement filters every read-model table it reads by
+// it explicitly ("WHERE o.tenant = $tenant", also in joins), so a query is
+// isolated by its own text; row-level security is the second wall.
+// scoped binds it as the statement's last parameter, and refuses a
+// statement without it.
+const TenantParam = "$tenant"
+
 func (s scoped) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	t, _ := tenant.FromContext(ctx)
+	if !strings.Contains(sql, TenantParam) {
+		return nil, fmt.Errorf("queries: a statement without a tenant filter (%s)", TenantParam)
+	}
+	sql = strings.ReplaceAll(sql, TenantParam, "$"+strconv.Itoa(len(args)+1))
+	args = append(args, t)
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, err

@@ -23,35 +23,7 @@ func TestTenantIsolation(t *testing.T) {
 	other, _ := setupFixture(t, false) // the same records, of tenant initech
 	acme := projectiontest.ID("acme")
 	globex := tenant.WithContext(context.Background(), "globex")
-	for name, run := range map[string]func(q *queries.Queries, ctx context.Context) (any, error){
-		"pipeline_summary": func(q *queries.Queries, ctx context.Context) (any, error) {
-			return q.PipelineSummary(ctx, queries.PipelineFilter{})
-		},
-		"opportunities": func(q *queries.Queries, ctx context.Context) (any, error) {
-			return q.Opportunities(ctx, queries.OpportunityFilter{})
-		},
-		"opportunities_won": func(q *queries.Queries, ctx context.Context) (any, error) {
-			return q.Opportunities(ctx, queries.OpportunityFilter{Status: "won"})
-		},
-		"pipeline_metrics": func(q *queries.Queries, ctx context.Context) (any, error) {
-			return q.PipelineMetrics(ctx, queries.PipelineFilter{}, january)
-		},
-		"service_queues": func(q *queries.Queries, ctx context.Context) (any, error) { return q.Queues(ctx) },
-		"queue_cases": func(q *queries.Queries, ctx context.Context) (any, error) {
-			return q.QueueCases(ctx, queries.QueueFilter{Queue: "support"})
-		},
-		"service_metrics": func(q *queries.Queries, ctx context.Context) (any, error) { return q.ServiceMetrics(ctx, "", january) },
-		"quality_report":  func(q *queries.Queries, ctx context.Context) (any, error) { return q.QualityReport(ctx, january) },
-		"complaints": func(q *queries.Queries, ctx context.Context) (any, error) {
-			return q.Complaints(ctx, queries.ComplaintFilter{Period: january})
-		},
-		"customer_360": func(q *queries.Queries, ctx context.Context) (any, error) { return q.Customer360(ctx, acme) },
-		"customer_timeline": func(q *queries.Queries, ctx context.Context) (any, error) {
-			return q.Timeline(ctx, acme, queries.TimelineFilter{Limit: 500})
-		},
-		"analytics_daily":  func(q *queries.Queries, ctx context.Context) (any, error) { return q.DailyEvents(ctx, january, nil) },
-		"analytics_funnel": func(q *queries.Queries, ctx context.Context) (any, error) { return q.Funnel(ctx, uuid.Nil) },
-	} {
+	for name, run := range everyQuery(acme) {
 		got, gotErr := run(full, globex)
 		want, wantErr := run(other, globex)
 		g, _ := json.Marshal(got)
@@ -111,5 +83,106 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Fatal("acme sees no rows: the test proves nothing")
+	}
+}
+
+type query = func(q *queries.Queries, ctx context.Context) (any, error)
+
+// everyQuery returns every query, with arguments that find the fixture's
+// records (acme is its customer).
+func everyQuery(acme uuid.UUID) map[string]query {
+	return map[string]query{
+		"pipeline_summary": func(q *queries.Queries, ctx context.Context) (any, error) {
+			return q.PipelineSummary(ctx, queries.PipelineFilter{})
+		},
+		"opportunities": func(q *queries.Queries, ctx context.Context) (any, error) {
+			return q.Opportunities(ctx, queries.OpportunityFilter{})
+		},
+		"opportunities_won": func(q *queries.Queries, ctx context.Context) (any, error) {
+			return q.Opportunities(ctx, queries.OpportunityFilter{Status: "won"})
+		},
+		"pipeline_metrics": func(q *queries.Queries, ctx context.Context) (any, error) {
+			return q.PipelineMetrics(ctx, queries.PipelineFilter{}, january)
+		},
+		"service_queues": func(q *queries.Queries, ctx context.Context) (any, error) { return q.Queues(ctx) },
+		"queue_cases": func(q *queries.Queries, ctx context.Context) (any, error) {
+			return q.QueueCases(ctx, queries.QueueFilter{Queue: "support"})
+		},
+		"service_metrics": func(q *queries.Queries, ctx context.Context) (any, error) { return q.ServiceMetrics(ctx, "", january) },
+		"quality_report":  func(q *queries.Queries, ctx context.Context) (any, error) { return q.QualityReport(ctx, january) },
+		"complaints": func(q *queries.Queries, ctx context.Context) (any, error) {
+			return q.Complaints(ctx, queries.ComplaintFilter{Period: january})
+		},
+		"customer_360": func(q *queries.Queries, ctx context.Context) (any, error) { return q.Customer360(ctx, acme) },
+		"customer_timeline": func(q *queries.Queries, ctx context.Context) (any, error) {
+			return q.Timeline(ctx, acme, queries.TimelineFilter{Limit: 500})
+		},
+		"analytics_daily":  func(q *queries.Queries, ctx context.Context) (any, error) { return q.DailyEvents(ctx, january, nil) },
+		"analytics_funnel": func(q *queries.Queries, ctx context.Context) (any, error) { return q.Funnel(ctx, uuid.Nil) },
+	}
+}
+
+// TestTenantIsolationWithoutRowLevelSecurity: every query is isolated by
+// its own SQL (explicit tenant filters, joins included), not only by
+// row-level security: with the policies' tables set to NO FORCE and
+// DISABLE ROW LEVEL SECURITY (the owner then sees every row), tenant globex
+// still sees nothing of acme's records, and acme sees the same as with
+// row-level security on.
+func TestTenantIsolationWithoutRowLevelSecurity(t *testing.T) {
+	t.Parallel()
+	full, db := setupFixture(t, true)
+	other, _ := setupFixture(t, false)
+	acme := projectiontest.ID("acme")
+	globex := tenant.WithContext(context.Background(), "globex")
+	mine := tenant.WithContext(context.Background(), projectiontest.Tenant)
+	withRLS := map[string]string{}
+	for name, run := range everyQuery(acme) {
+		got, err := run(full, mine)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, _ := json.Marshal(got)
+		withRLS[name] = string(b)
+	}
+	ctx := context.Background()
+	rows, err := db.Pool.Query(ctx, `SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+		WHERE starts_with(schemaname, $1) AND rowsecurity`, db.Schema+"__")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) < 20 {
+		t.Fatalf("read-model tables under row-level security: %v, %v", tables, err)
+	}
+	for _, tb := range tables {
+		if _, err := db.Pool.Exec(ctx, "ALTER TABLE "+tb+" NO FORCE ROW LEVEL SECURITY; ALTER TABLE "+tb+" DISABLE ROW LEVEL SECURITY"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The walls are down: a statement without a filter sees acme's rows.
+	var n int
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only
+	if err := projections.SetTenant(ctx, tx, "globex"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM rm_customer_profiles").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("with row-level security disabled, an unfiltered count sees %d rows (%v): the test proves nothing", n, err)
+	}
+	for name, run := range everyQuery(acme) {
+		got, gotErr := run(full, globex)
+		want, wantErr := run(other, globex)
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) || (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%s as another tenant without row-level security: %s, %v; want %s, %v", name, g, gotErr, w, wantErr)
+		}
+		m, err := run(full, mine)
+		if b, _ := json.Marshal(m); err != nil || string(b) != withRLS[name] {
+			t.Errorf("%s as acme without row-level security: %s, %v; want as with it: %s", name, b, err, withRLS[name])
+		}
 	}
 }

@@ -224,3 +224,67 @@ func TestSequences(t *testing.T) {
 		t.Fatalf("another tenant's sequence starts at %d, %v", n, err)
 	}
 }
+
+// TestKeysReleaseAfterOutage: a request whose release failed (the database
+// unreachable: a cancelled context here) leaves its key unfinished; the
+// retry of the same request is not told "in flight" for the whole lease
+// but claims the key afresh (the release is done first), and
+// RetryReleases frees such keys for retries sent to other instances. A
+// release never deletes a later claim of another request.
+func TestKeysReleaseAfterOutage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := migrated(t)
+	s := apistore.NewKeys(db.Pool)
+	scope := apistore.Scope{Tenant: "acme", Principal: "x"}
+	if r, err := s.Reserve(ctx, scope, "k1", "op", []byte("h")); err != nil || !r.Claimed {
+		t.Fatalf("Reserve = %+v, %v", r, err)
+	}
+	down, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Release(down, scope, "k1"); err == nil {
+		t.Fatal("Release with the database unreachable succeeded")
+	}
+	other := apistore.NewKeys(db.Pool) // another instance: still in flight there
+	if r, err := other.Reserve(ctx, scope, "k1", "op", []byte("h")); err != nil || r.Claimed || r.Status != 0 {
+		t.Fatalf("another instance's Reserve = %+v, %v; want in flight", r, err)
+	}
+	if r, err := s.Reserve(ctx, scope, "k1", "op", []byte("h")); err != nil || !r.Claimed {
+		t.Fatalf("the retry's Reserve = %+v, %v; want claimed afresh", r, err)
+	}
+
+	// Through RetryReleases: the key is free for another instance.
+	if r, err := s.Reserve(ctx, scope, "k2", "op", []byte("h")); err != nil || !r.Claimed {
+		t.Fatalf("Reserve = %+v, %v", r, err)
+	}
+	if err := s.Release(down, scope, "k2"); err == nil {
+		t.Fatal("Release with the database unreachable succeeded")
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.RetryReleases(rctx, 10*time.Millisecond) }()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		r, err := other.Reserve(ctx, scope, "k2", "op", []byte("h"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Claimed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the key was never released")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// other holds k2 now; s's late release must not delete that claim.
+	if err := s.Release(ctx, scope, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Reserve(ctx, scope, "k2", "op", []byte("h")); err != nil || r.Claimed || r.Status != 0 {
+		t.Fatalf("Reserve after a stale release = %+v, %v; want another instance's claim in flight", r, err)
+	}
+}

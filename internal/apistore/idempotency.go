@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,11 +19,28 @@ type Keys struct {
 	// Lease: how long an unfinished request holds its key before a retry
 	// may take it over, after a crash (default 1 minute).
 	Lease time.Duration
+
+	// claims are the keys this process holds (claimed by Reserve, not yet
+	// completed or released), each with the created_at its claim wrote:
+	// Release deletes that claim only, never a later one of another
+	// request. unreleased are those whose Release failed (the database
+	// was down): they are released again before their key is reserved
+	// and by RetryReleases, so a retry after an outage gets a fresh
+	// attempt (or the recorded result) rather than 409 for the whole lease.
+	mu         sync.Mutex
+	claims     map[claimKey]time.Time
+	unreleased map[claimKey]time.Time
+}
+
+type claimKey struct {
+	scope Scope
+	key   string
 }
 
 // NewKeys returns the key store over pool (migrated with Migrate).
 func NewKeys(pool *pgxpool.Pool) *Keys {
-	return &Keys{pool: pool, TTL: 24 * time.Hour, Lease: time.Minute}
+	return &Keys{pool: pool, TTL: 24 * time.Hour, Lease: time.Minute,
+		claims: map[claimKey]time.Time{}, unreleased: map[claimKey]time.Time{}}
 }
 
 // Scope is whose idempotency keys a key is among: the tenant and the
@@ -50,8 +68,19 @@ type Reservation struct {
 // holds it. An expired key, or one whose request crashed (lease over) and
 // that is retried with the same request, is claimed afresh.
 func (s *Keys) Reserve(ctx context.Context, scope Scope, key, operation string, requestHash []byte) (Reservation, error) {
+	ck := claimKey{scope, key}
+	s.mu.Lock()
+	at, failed := s.unreleased[ck]
+	s.mu.Unlock()
+	if failed {
+		// An earlier request of this process failed and could not release
+		// the key: release it now, or the retry would find it in flight.
+		if err := s.release(ctx, ck, at); err != nil {
+			return Reservation{}, err
+		}
+	}
 	for range 3 {
-		var claimed bool
+		var claimed time.Time
 		// The claim commits without waiting for its WAL flush (see
 		// asyncCommitSQL): what the request does next that must last (its
 		// append, or Complete or Release when it appended nothing) is a
@@ -68,10 +97,13 @@ func (s *Keys) Reserve(ctx context.Context, scope Scope, key, operation string, 
 			    response = NULL, created_at = now(), locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at
 			WHERE k.expires_at <= now()
 			   OR (k.status IS NULL AND k.locked_until <= now() AND k.request_hash = EXCLUDED.request_hash)
-			RETURNING true`,
+			RETURNING k.created_at`,
 			scope.Tenant, scope.Principal, key, operation, requestHash, s.Lease, s.TTL).QueryRow(func(row pgx.Row) error { return row.Scan(&claimed) })
 		err := s.pool.SendBatch(ctx, b).Close()
 		if err == nil {
+			s.mu.Lock()
+			s.claims[ck] = claimed
+			s.mu.Unlock()
 			return Reservation{Claimed: true}, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
@@ -101,6 +133,9 @@ func (s *Keys) Reserve(ctx context.Context, scope Scope, key, operation string, 
 // was lost: the key may then be held by nobody.
 func (s *Keys) Complete(ctx context.Context, scope Scope, key string, status int, response []byte) error {
 	_, err := s.pool.Exec(ctx, completeSQL, scope.Tenant, scope.Principal, key, status, response)
+	s.mu.Lock()
+	delete(s.claims, claimKey{scope, key}) // done: never released by this process
+	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("storing idempotent response: %w", err)
 	}
@@ -117,7 +152,11 @@ func (s *Keys) CompleteRecorded(ctx context.Context, scope Scope, key string, st
 	b := &pgx.Batch{}
 	b.Queue(asyncCommitSQL)
 	b.Queue(completeSQL, scope.Tenant, scope.Principal, key, status, response)
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	err := s.pool.SendBatch(ctx, b).Close()
+	s.mu.Lock()
+	delete(s.claims, claimKey{scope, key}) // done: never released by this process
+	s.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("storing idempotent response: %w", err)
 	}
 	return nil
@@ -136,13 +175,68 @@ const completeSQL = `
 
 // Release frees (scope, key) after a request that should not be remembered
 // (it failed in a way a retry may not repeat).
+// If the database cannot be reached, the key is remembered and released
+// again before it is next reserved here and by RetryReleases.
 func (s *Keys) Release(ctx context.Context, scope Scope, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM api_idempotency_keys WHERE tenant = $1 AND principal = $2 AND key = $3 AND status IS NULL`,
-		scope.Tenant, scope.Principal, key)
+	ck := claimKey{scope, key}
+	s.mu.Lock()
+	at, ok := s.claims[ck]
+	delete(s.claims, ck)
+	s.mu.Unlock()
+	if !ok {
+		// Not claimed by this process's Reserve (nothing to release).
+		return nil
+	}
+	if err := s.release(ctx, ck, at); err != nil {
+		s.mu.Lock()
+		s.unreleased[ck] = at
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// release deletes the claim of ck made at claimedAt, if it is still
+// unfinished, and forgets it as unreleased.
+func (s *Keys) release(ctx context.Context, ck claimKey, claimedAt time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM api_idempotency_keys
+		WHERE tenant = $1 AND principal = $2 AND key = $3 AND status IS NULL AND created_at = $4`,
+		ck.scope.Tenant, ck.scope.Principal, ck.key, claimedAt)
 	if err != nil {
 		return fmt.Errorf("releasing idempotency key: %w", err)
 	}
+	s.mu.Lock()
+	if s.unreleased[ck] == claimedAt {
+		delete(s.unreleased, ck)
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+// RetryReleases releases, every interval until ctx ends, the keys whose
+// Release failed (so that a retry sent to another instance after an outage
+// does not wait for the lease either). It returns nil when ctx ends.
+func (s *Keys) RetryReleases(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		s.mu.Lock()
+		pending := make(map[claimKey]time.Time, len(s.unreleased))
+		for k, at := range s.unreleased {
+			pending[k] = at
+		}
+		s.mu.Unlock()
+		for k, at := range pending {
+			if err := s.release(ctx, k, at); err != nil {
+				break // still unreachable: next tick
+			}
+		}
+	}
 }
 
 // Purge deletes expired keys and returns how many.

@@ -27,6 +27,7 @@ import (
 	"github.com/evcrm/evcrm/internal/bus"
 	"github.com/evcrm/evcrm/internal/config"
 	"github.com/evcrm/evcrm/internal/lease"
+	"github.com/evcrm/evcrm/internal/lifecycle"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,12 +55,7 @@ type App struct {
 
 	leases *lease.Locker
 	mu     sync.Mutex
-	tasks  []task
-}
-
-type task struct {
-	name string
-	run  func(ctx context.Context) error
+	tasks  []lifecycle.Named
 }
 
 // New connects to the database and builds every part. The database must
@@ -144,6 +140,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 		return nil, err
 	}
 	a.GoOnce("idempotency-key-purger", a.purgeKeys)
+	// Keys whose release failed in an outage are released once the
+	// database is back (each process releases its own).
+	a.Go("idempotency-key-releases", func(ctx context.Context) error { return a.Keys.RetryReleases(ctx, time.Second) })
 	if err := a.attachReadSide(ctx); err != nil {
 		return nil, err
 	}
@@ -167,10 +166,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 // runtime, a process manager, a bus consumer). Its context ends after the
 // server has finished its in-flight requests; a task that returns an error
 // other than the context's stops the process.
-func (a *App) Go(name string, run func(ctx context.Context) error) {
+func (a *App) Go(name string, run func(ctx context.Context) error) { a.Add(name, lifecycle.Func(run)) }
+
+// Add adds a background service (package internal/lifecycle) that runs
+// alongside the HTTP server in Run, as Go does.
+func (a *App) Add(name string, s lifecycle.Service) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.tasks = append(a.tasks, task{name: name, run: run})
+	a.tasks = append(a.tasks, lifecycle.Named{Name: name, Service: s})
 }
 
 // GoOnce adds a task that runs in one evcrm process at a time among those
@@ -194,39 +197,34 @@ func (a *App) Run(ctx context.Context) error {
 	return a.Serve(ctx, ln)
 }
 
-// Serve is Run on a listener of the caller's.
+// Serve is Run on a listener of the caller's. Its background services
+// run under one contract (package internal/lifecycle): they start with the
+// server; on ctx's end the server drains its in-flight requests first, then
+// every service's context ends and Serve waits for all of them. A service
+// that fails ends serving at once (and so every other service).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	// A failing task ends serveCtx; tasks end after the server drained.
-	serveCtx, stopServing := context.WithCancelCause(ctx)
-	defer stopServing(nil)
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
 	taskCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopTasks()
 
 	a.mu.Lock()
-	tasks := append([]task(nil), a.tasks...)
-	a.mu.Unlock()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(tasks)+1)
-	for _, t := range tasks {
-		wg.Go(func() {
-			err := t.run(taskCtx)
-			if err != nil && taskCtx.Err() == nil {
-				err = fmt.Errorf("%s: %w", t.name, err)
-				a.Logger.Error("task failed; stopping", "task", t.name, "error", err)
-				errs <- err
-				stopServing(err)
+	services := make([]lifecycle.Named, 0, len(a.tasks))
+	for _, t := range a.tasks {
+		services = append(services, lifecycle.Named{Name: t.Name, Service: lifecycle.Func(func(ctx context.Context) error {
+			err := t.Service.Run(ctx)
+			if err != nil && ctx.Err() == nil {
+				stopServing() // the process stops: the server drains
 			}
-		})
+			return err
+		})})
 	}
+	a.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- lifecycle.Group(taskCtx, a.Logger, services...) }()
 	serveErr := a.Server.Serve(serveCtx, ln)
 	stopTasks()
-	wg.Wait()
-	close(errs)
-	all := []error{serveErr}
-	for err := range errs {
-		all = append(all, err)
-	}
-	return errors.Join(all...)
+	return errors.Join(serveErr, <-done)
 }
 
 // purgeKeys deletes expired idempotency keys every hour.

@@ -173,7 +173,7 @@ func TestEndToEndOnEventStoreDB(t *testing.T) {
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := http.Get(base + "/readyz")
 		if err == nil {
@@ -183,7 +183,7 @@ func waitReady(t *testing.T, base string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/readyz never OK: %v", err)
+			t.Fatalf("/readyz not OK after 30 s: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

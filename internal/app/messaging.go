@@ -23,6 +23,6 @@ func (a *App) attachBus(ctx context.Context) error {
 		return fmt.Errorf("starting the message bus: %w", err)
 	}
 	a.Bus = b
-	a.Go("message-bus", b.Run)
+	a.Add("message-bus", b)
 	return nil
 }

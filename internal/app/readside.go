@@ -32,6 +32,6 @@ func (a *App) attachReadSide(ctx context.Context) error {
 		return err
 	}
 	a.Server.Readiness().Add("projections", rt.Ready)
-	a.Go("projections", rt.Run)
+	a.Add("projections", rt)
 	return nil
 }

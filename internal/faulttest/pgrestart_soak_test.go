@@ -109,6 +109,12 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		statuses  = map[int]int{}       // non-2xx answers seen
 		transport atomic.Int64          // requests that got no answer
 		next      atomic.Int64
+		// up is set once PostgreSQL is back: from then on a retry must get
+		// the real outcome, never 409 (in flight), unless an earlier
+		// attempt of that key got no answer (the client gave up while
+		// the server may still be handling it).
+		up        atomic.Bool
+		conflicts atomic.Int64 // 409s after PostgreSQL was back
 		wg        sync.WaitGroup
 	)
 	outage := make(chan struct{})
@@ -125,6 +131,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 				}
 				key := fmt.Sprintf("pg-restart-%d", n)
 				body, _ := json.Marshal(map[string]any{"kind": "organisation", "display_name": fmt.Sprintf("Restart %d", n)})
+				gaveUp := false
 				for {
 					if time.Now().After(deadline) {
 						t.Errorf("%s: not acknowledged after 3 minutes", key)
@@ -133,6 +140,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 					res, data, err := post(ctx, client, base, token, key, body)
 					if err != nil {
 						transport.Add(1)
+						gaveUp = true
 						time.Sleep(100 * time.Millisecond)
 						continue
 					}
@@ -155,6 +163,13 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 					mu.Lock()
 					statuses[res.StatusCode]++
 					mu.Unlock()
+					if res.StatusCode == http.StatusConflict && up.Load() {
+						conflicts.Add(1)
+						if !gaveUp {
+							t.Errorf("%s: 409 after PostgreSQL was back, although every earlier attempt was answered: %s", key, data)
+							return
+						}
+					}
 					if res.StatusCode != http.StatusServiceUnavailable && res.StatusCode != http.StatusConflict {
 						t.Errorf("%s: %d %s", key, res.StatusCode, data)
 						return
@@ -185,11 +200,12 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Errorf("a read with PostgreSQL down: %d %s %v", res.status, res.body, err)
 	}
 	pg.start(t)
+	up.Store(true)
 	t.Logf("PostgreSQL down for %s", time.Since(down).Round(time.Millisecond))
 	wg.Wait()
 	recovered := time.Since(down)
-	t.Logf("%d commands acknowledged %s after the stop; non-2xx answers %v, %d without an answer",
-		len(acked), recovered.Round(time.Millisecond), statuses, transport.Load())
+	t.Logf("%d commands acknowledged %s after the stop; non-2xx answers %v (409 after the restart: %d), %d without an answer",
+		len(acked), recovered.Round(time.Millisecond), statuses, conflicts.Load(), transport.Load())
 	if statuses[http.StatusServiceUnavailable] == 0 {
 		t.Errorf("no 503 during the outage: %v", statuses)
 	}

@@ -43,7 +43,7 @@ var _ projections.Projection = Projection{}
 func (Projection) Name() string { return Name }
 
 // Version 2: qualified_at (a lead ever qualified, for the funnel); 3: tenant column and row-level security.
-func (Projection) Version() int { return 3 }
+func (Projection) Version() int { return 4 } // 4: tenant-first indexes
 
 func (p Projection) EventTypes() []string {
 	if p.Registry == nil {
@@ -98,7 +98,7 @@ CREATE TABLE rm_analytics_leads (
 	updated_at     timestamptz NOT NULL
 );
 COMMENT ON TABLE rm_analytics_leads IS 'Leads: campaign, source, status, conversion into an opportunity';
-CREATE INDEX rm_analytics_leads_campaign ON rm_analytics_leads (campaign_id);
+CREATE INDEX rm_analytics_leads_campaign ON rm_analytics_leads (tenant, campaign_id);
 CREATE INDEX rm_analytics_leads_opportunity ON rm_analytics_leads (opportunity_id);
 
 CREATE TABLE rm_analytics_opportunities (

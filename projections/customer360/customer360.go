@@ -53,7 +53,7 @@ type Projection struct {
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 2 } // 2: tenant column and row-level security
+func (Projection) Version() int { return 3 } // 2: tenant column and row-level security; 3: tenant-first indexes
 
 func (p Projection) EventTypes() []string {
 	if p.Registry == nil {
@@ -83,8 +83,8 @@ CREATE TABLE rm_customer_profiles (
 	updated_at           timestamptz NOT NULL
 );
 COMMENT ON TABLE rm_customer_profiles IS 'Customers: current details, owner, segment and status (active or merged)';
-CREATE INDEX rm_customer_profiles_name ON rm_customer_profiles (lower(display_name), customer_id);
-CREATE INDEX rm_customer_profiles_owner ON rm_customer_profiles (owner_id);
+CREATE INDEX rm_customer_profiles_name ON rm_customer_profiles (tenant, lower(display_name), customer_id);
+CREATE INDEX rm_customer_profiles_owner ON rm_customer_profiles (tenant, owner_id);
 
 CREATE TABLE rm_customer_contacts (
 	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row

@@ -38,7 +38,7 @@ var _ projections.Projection = Projection{}
 func (Projection) Name() string { return Name }
 
 // Version 2: numeric sums; 3: tenant column and row-level security.
-func (Projection) Version() int { return 3 }
+func (Projection) Version() int { return 4 } // 4: tenant-first indexes
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -79,10 +79,10 @@ CREATE TABLE rm_pipeline_opportunities (
 	updated_at            timestamptz NOT NULL
 );
 COMMENT ON TABLE rm_pipeline_opportunities IS 'Opportunities: pipeline, stage, amount (minor units, per currency), probability, owner, expected close, outcome';
-CREATE INDEX rm_pipeline_opportunities_open ON rm_pipeline_opportunities (pipeline, stage, opportunity_id) WHERE status = 'open';
-CREATE INDEX rm_pipeline_opportunities_list ON rm_pipeline_opportunities (status, (COALESCE(expected_close, 'infinity'::date)), opportunity_id);
-CREATE INDEX rm_pipeline_opportunities_closed ON rm_pipeline_opportunities (closed_at) WHERE status <> 'open';
-CREATE INDEX rm_pipeline_opportunities_owner ON rm_pipeline_opportunities (owner_id, status);
+CREATE INDEX rm_pipeline_opportunities_open ON rm_pipeline_opportunities (tenant, pipeline, stage, opportunity_id) WHERE status = 'open';
+CREATE INDEX rm_pipeline_opportunities_list ON rm_pipeline_opportunities (tenant, status, (COALESCE(expected_close, 'infinity'::date)), opportunity_id);
+CREATE INDEX rm_pipeline_opportunities_closed ON rm_pipeline_opportunities (tenant, closed_at) WHERE status <> 'open';
+CREATE INDEX rm_pipeline_opportunities_owner ON rm_pipeline_opportunities (tenant, owner_id, status);
 CREATE INDEX rm_pipeline_opportunities_customer ON rm_pipeline_opportunities (customer_id);
 
 CREATE TABLE rm_pipeline_stages (
@@ -107,7 +107,7 @@ CREATE TABLE rm_pipeline_stage_history (
 	PRIMARY KEY (opportunity_id, seq)
 );
 COMMENT ON TABLE rm_pipeline_stage_history IS 'Each stage an opportunity entered, when it left and to which stage (or won/lost)';
-CREATE INDEX rm_pipeline_stage_history_stage ON rm_pipeline_stage_history (pipeline, stage);
+CREATE INDEX rm_pipeline_stage_history_stage ON rm_pipeline_stage_history (tenant, pipeline, stage);
 
 CREATE TABLE rm_pipeline_open_totals (
 	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row

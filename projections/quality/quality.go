@@ -44,7 +44,7 @@ type Projection struct{}
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 2 } // 2: tenant column and row-level security
+func (Projection) Version() int { return 3 } // 2: tenant column and row-level security; 3: tenant-first indexes
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -105,9 +105,9 @@ CREATE TABLE rm_quality_complaints (
 	updated_at             timestamptz NOT NULL
 );
 COMMENT ON TABLE rm_quality_complaints IS 'Complaint register (ISO 10002): receipt, acknowledgement, response, closure, severity, satisfaction';
-CREATE INDEX rm_quality_complaints_received ON rm_quality_complaints (received_at, complaint_id);
+CREATE INDEX rm_quality_complaints_received ON rm_quality_complaints (tenant, received_at, complaint_id);
 CREATE INDEX rm_quality_complaints_customer ON rm_quality_complaints (customer_id);
-CREATE INDEX rm_quality_complaints_open ON rm_quality_complaints (acknowledgement_due) WHERE status <> 'closed';
+CREATE INDEX rm_quality_complaints_open ON rm_quality_complaints (tenant, acknowledgement_due) WHERE status <> 'closed';
 
 CREATE TABLE rm_quality_complaint_links (
 	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
@@ -141,7 +141,7 @@ CREATE TABLE rm_quality_feedback (
 	withdrawn_at timestamptz
 );
 COMMENT ON TABLE rm_quality_feedback IS 'Customer feedback (ISO 9001 9.1.2): CSAT 1-5, NPS 0-10, segment of the customer when given';
-CREATE INDEX rm_quality_feedback_submitted ON rm_quality_feedback (submitted_at) WHERE withdrawn_at IS NULL;
+CREATE INDEX rm_quality_feedback_submitted ON rm_quality_feedback (tenant, submitted_at) WHERE withdrawn_at IS NULL;
 
 CREATE TABLE rm_quality_nonconformities (
 	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
@@ -171,7 +171,7 @@ CREATE TABLE rm_quality_nonconformities (
 	updated_at             timestamptz NOT NULL
 );
 COMMENT ON TABLE rm_quality_nonconformities IS 'Nonconformity log (ISO 9001 10.2): nature, root cause, status and effectiveness of the corrective actions';
-CREATE INDEX rm_quality_nonconformities_raised ON rm_quality_nonconformities (raised_at, nonconformity_id);
+CREATE INDEX rm_quality_nonconformities_raised ON rm_quality_nonconformities (tenant, raised_at, nonconformity_id);
 
 CREATE TABLE rm_quality_corrective_actions (
 	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
@@ -191,7 +191,7 @@ CREATE TABLE rm_quality_corrective_actions (
 );
 COMMENT ON TABLE rm_quality_corrective_actions IS 'Corrective actions (ISO 9001 10.2): owner, due date, status, done on time or not';
 CREATE INDEX rm_quality_corrective_actions_nc ON rm_quality_corrective_actions (nonconformity_id);
-CREATE INDEX rm_quality_corrective_actions_due ON rm_quality_corrective_actions (due_date) WHERE status <> 'done';
+CREATE INDEX rm_quality_corrective_actions_due ON rm_quality_corrective_actions (tenant, due_date) WHERE status <> 'done';
 
 CREATE TABLE rm_quality_requirement_reviews (
 	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
@@ -223,7 +223,7 @@ CREATE TABLE rm_quality_commitments (
 	PRIMARY KEY (subject_kind, subject_id, position_commit, position_prepare)
 );
 COMMENT ON TABLE rm_quality_commitments IS 'Commitments to supply (won opportunities, accepted orders); approved_review false is an ISO 9001 8.2.3 exception';
-CREATE INDEX rm_quality_commitments_at ON rm_quality_commitments (committed_at);
+CREATE INDEX rm_quality_commitments_at ON rm_quality_commitments (tenant, committed_at);
 `
 }
 

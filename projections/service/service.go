@@ -30,7 +30,7 @@ var _ projections.Projection = Projection{}
 func (Projection) Name() string { return Name }
 
 // Version 2: next_due is NULL while waiting on the customer, a first response no longer sets agent_id (only CaseAssigned does); 3: tenant column and row-level security.
-func (Projection) Version() int { return 3 }
+func (Projection) Version() int { return 4 } // 4: tenant-first indexes
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -80,15 +80,15 @@ CREATE TABLE rm_service_cases (
 		END) STORED
 );
 COMMENT ON TABLE rm_service_cases IS 'Service cases: queue, priority, agent, status, SLA deadlines and outcomes (one row per case)';
-CREATE INDEX rm_service_cases_queue ON rm_service_cases (queue, (COALESCE(next_due, 'infinity')), case_id)
+CREATE INDEX rm_service_cases_queue ON rm_service_cases (tenant, queue, (COALESCE(next_due, 'infinity')), case_id)
 	WHERE status IN ('open', 'waiting_on_customer');
-CREATE INDEX rm_service_cases_agent ON rm_service_cases (agent_id) WHERE status IN ('open', 'waiting_on_customer');
+CREATE INDEX rm_service_cases_agent ON rm_service_cases (tenant, agent_id) WHERE status IN ('open', 'waiting_on_customer');
 -- Covers the queue overview (load per queue and priority, backlog age) with index-only scans.
-CREATE INDEX rm_service_cases_open ON rm_service_cases (queue, opened_at)
+CREATE INDEX rm_service_cases_open ON rm_service_cases (tenant, queue, opened_at)
 	INCLUDE (priority, status, agent_id, next_due, first_response_breached, resolution_breached)
 	WHERE status IN ('open', 'waiting_on_customer');
 CREATE INDEX rm_service_cases_customer ON rm_service_cases (customer_id);
-CREATE INDEX rm_service_cases_opened ON rm_service_cases (opened_at);
+CREATE INDEX rm_service_cases_opened ON rm_service_cases (tenant, opened_at);
 `
 }
 

@@ -54,6 +54,7 @@ var (
 	ErrContactNotFound = domain.NotFound("contact_person")
 	ErrContactExists   = domain.AlreadyExists("contact_person")
 	ErrMerged          = domain.Conflict("customer_merged", "the customer was merged into another one and accepts no further changes")
+	ErrErased          = domain.Conflict("customer_erased", "the customer's personal data were erased; the record accepts no further changes")
 )
 
 // Kind says whether a customer is an organisation or a natural person.

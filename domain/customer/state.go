@@ -22,6 +22,7 @@ type State struct {
 	mergedInto   uuid.UUID
 	duplicates   []uuid.UUID
 	erasures     []ErasureRequest
+	erasedAt     time.Time
 }
 
 type contactEntry struct {
@@ -68,6 +69,8 @@ func (s *State) Apply(e domain.Event) {
 		s.mergedInto = e.SurvivorID
 	case DuplicateMerged:
 		s.duplicates = append(s.duplicates, e.MergedID)
+	case CustomerErased:
+		s.erasedAt = e.At
 	case ErasureRequested:
 		s.erasures = append(s.erasures, ErasureRequest{ContactID: e.ContactID, ReceivedVia: e.ReceivedVia, Reference: e.Reference, At: e.At})
 	}
@@ -161,6 +164,9 @@ func (s *State) MergedInto() uuid.UUID { return s.mergedInto }
 
 // MergedDuplicates returns the duplicates merged into this customer, oldest first.
 func (s *State) MergedDuplicates() []uuid.UUID { return slices.Clone(s.duplicates) }
+
+// Erased reports whether the customer's personal data were erased, and when.
+func (s *State) Erased() (time.Time, bool) { return s.erasedAt, !s.erasedAt.IsZero() }
 
 // ErasureRequests returns the recorded erasure requests, oldest first.
 func (s *State) ErasureRequests() []ErasureRequest { return slices.Clone(s.erasures) }

@@ -26,6 +26,7 @@ import (
 	"github.com/evcrm/evcrm/internal/bus"
 	"github.com/evcrm/evcrm/internal/config"
 	"github.com/evcrm/evcrm/internal/lease"
+	"github.com/evcrm/evcrm/internal/privacy"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,10 +35,16 @@ import (
 
 // App is a running evcrm process's parts.
 type App struct {
-	Config     config.Config
-	Logger     *slog.Logger
-	Pool       *pgxpool.Pool
-	Store      eventstore.Store
+	Config config.Config
+	Logger *slog.Logger
+	Pool   *pgxpool.Pool
+	Store  eventstore.Store
+	// StoredEvents is the event store as stored: personal fields encrypted
+	// (the audit log hashes it, the bus carries it). Store is the same
+	// store read through the privacy decorator, when a master key is set.
+	StoredEvents eventstore.Store
+	// Privacy is the privacy decorator of the store (nil without a master key).
+	Privacy    *privacy.Store
 	Dispatcher *commands.Dispatcher
 	Server     *api.Server
 	Metrics    *prometheus.Registry
@@ -95,6 +102,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the %s event store: %w", cfg.EventStore, err)
+	}
+	if err := a.attachPrivacy(ctx); err != nil {
+		return nil, err
 	}
 
 	a.Metrics = prometheus.NewRegistry()

@@ -175,7 +175,7 @@ func newBus(cfg Config, transport Transport) (*Bus, error) {
 	}
 	router.AddMiddleware(mws...)
 
-	b := &Bus{cfg: cfg, log: cfg.Logger, transport: transport, router: router, groupTopics: map[string]string{}, running: make(chan struct{})}
+	b := &Bus{cfg: cfg, log: cfg.Logger, transport: transport, router: router, groupTopics: map[string]string{}, running: make(chan struct{}), marshaler: Marshaler{Open: cfg.OpenEvent}}
 
 	b.commandBus, err = cqrs.NewCommandBusWithConfig(transport.Publisher(), cqrs.CommandBusConfig{
 		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {

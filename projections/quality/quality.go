@@ -55,6 +55,7 @@ func (Projection) EventTypes() []string {
 		complaint.NonconformityRaisedFromComplaint{}.EventType(), complaint.ComplaintReopened{}.EventType(),
 
 		customer.CustomerRegistered{}.EventType(), customer.CustomerSegmentChanged{}.EventType(),
+		customer.CustomerErased{}.EventType(),
 		feedback.FeedbackSubmitted{}.EventType(), feedback.FeedbackWithdrawn{}.EventType(),
 
 		nonconformity.NonconformityRaised{}.EventType(), nonconformity.NonconformityAnalysisStarted{}.EventType(),
@@ -240,6 +241,12 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 
 func queue(b *projections.Batch, e *projections.Event) error {
 	switch d := e.Data.(type) {
+	case customer.CustomerErased:
+		// The complainant's words are personal (docs/privacy.md); severity,
+		// dates, outcome, root cause and satisfaction stay for the auditor.
+		// Constants, so a rebuild writes the same.
+		b.Queue(e, `UPDATE rm_quality_complaints SET description = '[erased]', remedy_sought = NULL, decision = NULL,
+			remedy_offered = NULL WHERE customer_id = $1`, d.CustomerID)
 	case complaint.ComplaintReceived:
 		b.Queue(e, `INSERT INTO rm_quality_complaints (complaint_id, reference, customer_id, channel, description, remedy_sought,
 			severity, status, order_id, case_id, received_at, acknowledgement_due, updated_at)

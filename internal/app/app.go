@@ -156,6 +156,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	if err := a.attachReadSide(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.attachExport(); err != nil {
+		return nil, err
+	}
 	if err := a.attachBus(ctx); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/evcrm/evcrm/api"
 	"github.com/evcrm/evcrm/internal/privacy"
 )
 
@@ -23,6 +24,11 @@ func (a *App) attachPrivacy(ctx context.Context) error {
 	}
 	a.Privacy, a.Store = p, p
 	return nil
+}
+
+// attachExport adds the right-of-access export (GET /v1/customers/{id}/export).
+func (a *App) attachExport() error {
+	return api.RegisterPrivacy(a.Server, api.PrivacyOptions{Exporter: privacy.Exporter{Pool: a.Pool, Store: a.Store}})
 }
 
 // openEvent decrypts the data of an event as the bus carries it.

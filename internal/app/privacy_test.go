@@ -208,6 +208,21 @@ func TestEraseCustomerLeavesNoPlaintextAnywhere(t *testing.T) {
 	if code, body := get(adminTok, "/v1/customers/"+custID.String()); code != 200 || !strings.Contains(body, "Erika Mustermann") {
 		t.Fatalf("customer 360 before erasure: %d %s", code, body)
 	}
+	// Right of access: everything, decrypted, as JSON and as a document.
+	exportPath := "/v1/customers/" + custID.String() + "/export"
+	if code, body := get(adminTok, exportPath); code != 200 || !strings.Contains(body, "Erika Mustermann") || !strings.Contains(body, "signed form 0815") ||
+		!strings.Contains(body, "call Erika after five") || !strings.Contains(body, "Erika loved the service") || !strings.Contains(body, "rm_customer_profiles") {
+		t.Fatalf("export before erasure: %d %s", code, body)
+	}
+	if code, body := get(adminTok, exportPath+"?format=html"); code != 200 || !strings.Contains(body, "<h2>Consents</h2>") || !strings.Contains(body, "Erika complained on the phone") {
+		t.Fatalf("html export: %d %s", code, body)
+	}
+	if code, _ := get(serviceTok, exportPath); code != http.StatusForbidden {
+		t.Errorf("export by the service role: %d", code)
+	}
+	if code, _ := get(adminTok, "/v1/customers/"+uuid.NewString()+"/export"); code != http.StatusNotFound {
+		t.Errorf("export of an unknown customer: %d", code)
+	}
 	before := map[string]string{}
 	for _, r := range reports {
 		code, body := get(adminTok, r)
@@ -275,12 +290,15 @@ func TestEraseCustomerLeavesNoPlaintextAnywhere(t *testing.T) {
 	// 3. The API: customer 360, timeline, streams.
 	for _, p := range []string{"/v1/customers/" + custID.String(), "/v1/customers/" + custID.String() + "/timeline",
 		"/v1/streams/customer-" + custID.String(), "/v1/streams/lead-" + leadID.String(), "/v1/streams/case-" + caseID.String(),
-		"/v1/streams/complaint-" + complaintID.String()} {
+		"/v1/streams/complaint-" + complaintID.String(), exportPath, exportPath + "?format=html"} {
 		code, body := get(adminTok, p)
 		if code != 200 {
 			t.Fatalf("GET %s: %d %s", p, code, body)
 		}
 		assertErased(t, p, body)
+	}
+	if _, body := get(adminTok, exportPath); !strings.Contains(body, `"erased": true`) {
+		t.Errorf("export after erasure does not say so: %s", body)
 	}
 	// The timeline shows the erasure and who ordered it.
 	if _, body := get(adminTok, "/v1/customers/"+custID.String()+"/timeline"); !strings.Contains(body, "CustomerErased") || !strings.Contains(body, "dpo.alice") {

@@ -376,6 +376,33 @@ func TestErase(t *testing.T) {
 	}
 }
 
+func TestRequireConsent(t *testing.T) {
+	var s customer.State
+	s.Apply(registered)
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("without consent: %v", err)
+	}
+	s.Apply(customer.ConsentGiven{CustomerID: id, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "web", At: now})
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); err != nil {
+		t.Errorf("with consent: %v", err)
+	}
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelSMS); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("another channel: %v", err)
+	}
+	if err := s.RequireConsent(anna, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("a contact person's own consent is needed: %v", err)
+	}
+	s.Apply(customer.ConsentWithdrawn{CustomerID: id, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "letter", At: now})
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("after withdrawal: %v", err)
+	}
+	s.Apply(customer.ConsentGiven{CustomerID: id, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "web", At: now})
+	s.Apply(customer.CustomerErased{CustomerID: id, Reason: "request", At: now})
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("after erasure: %v", err)
+	}
+}
+
 func TestCommandNames(t *testing.T) {
 	for want, c := range map[string]domain.Command{
 		"RegisterCustomer":      customer.RegisterCustomer{CustomerID: id},

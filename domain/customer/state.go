@@ -145,6 +145,19 @@ func (s *State) HasConsent(contactID uuid.UUID, purpose string, channel Channel)
 	return ok && c.Given
 }
 
+// MarketingPurpose is the consent purpose that marketing sends need.
+const MarketingPurpose = "marketing"
+
+// RequireConsent returns nil when the data subject (contactID zero: the
+// customer) consents to purpose over channel, and ErrNoConsent otherwise:
+// no consent, a withdrawn one, or a customer whose data were erased.
+func (s *State) RequireConsent(contactID uuid.UUID, purpose string, channel Channel) error {
+	if _, erased := s.Erased(); erased || !s.HasConsent(contactID, purpose, channel) {
+		return ErrNoConsent
+	}
+	return nil
+}
+
 // Consents returns every consent decision, given or withdrawn, sorted by
 // contact, purpose and channel.
 func (s *State) Consents() []Consent {

@@ -98,15 +98,34 @@ func (k *dataKey) open(env envelope, path string) (json.RawMessage, error) {
 // null values stay as they are. Data that is not a JSON object is returned
 // unchanged (the store rejects it).
 func sealPaths(data json.RawMessage, paths []string, eventID uuid.UUID, k *dataKey) (json.RawMessage, error) {
-	out := data
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil || obj == nil {
+		return data, nil // not an object: the store refuses it
+	}
+	changed := false
 	for _, p := range paths {
-		var err error
-		out, err = sealAt(out, strings.Split(p, "."), "", eventID, k)
+		segs := strings.Split(p, ".")
+		name, _ := strings.CutSuffix(segs[0], "[]")
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		// Seal within a one-field object: the top level is parsed and written once.
+		sealed, err := sealAt(json.RawMessage(`{"`+name+`":`+string(v)+`}`), segs, "", eventID, k)
 		if err != nil {
 			return nil, err
 		}
+		var one map[string]json.RawMessage
+		if err := json.Unmarshal(sealed, &one); err != nil {
+			return nil, err
+		}
+		obj[name] = one[name]
+		changed = true
 	}
-	return out, nil
+	if !changed {
+		return data, nil
+	}
+	return json.Marshal(obj)
 }
 
 func sealAt(raw json.RawMessage, segs []string, path string, eventID uuid.UUID, k *dataKey) (json.RawMessage, error) {

@@ -161,12 +161,18 @@ func (k *Keyring) streamSubject(ctx context.Context, tenant, streamID string) (s
 	return s, nil
 }
 
-func (k *Keyring) setStreamSubject(ctx context.Context, tenant, streamID, subject string) error {
-	if _, err := k.pool.Exec(ctx, `INSERT INTO privacy_streams (tenant, stream_id, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		tenant, streamID, subject); err != nil {
-		return fmt.Errorf("privacy: recording the subject of %s: %w", streamID, err)
+// setStreamSubject records the subject of a stream unless it has one, and
+// returns the stream's subject (the first one recorded).
+func (k *Keyring) setStreamSubject(ctx context.Context, tenant, streamID, subject string) (string, error) {
+	var first string
+	err := k.pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO privacy_streams (tenant, stream_id, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING subject)
+		SELECT subject FROM ins UNION ALL SELECT subject FROM privacy_streams WHERE tenant = $1 AND stream_id = $2 LIMIT 1`,
+		tenant, streamID, subject).Scan(&first)
+	if err != nil {
+		return "", fmt.Errorf("privacy: recording the subject of %s: %w", streamID, err)
 	}
-	return nil
+	return first, nil
 }
 
 // Destroy erases a subject and every subject linked to it: their data keys

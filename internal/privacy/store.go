@@ -43,6 +43,10 @@ type Store struct {
 	ttl   time.Duration
 	log   *slog.Logger
 
+	// streamSubjects: the stream categories with personal event types
+	// that name no subject, whose streams' subjects must be recorded.
+	streamSubjects map[string]bool
+
 	mu       sync.Mutex
 	byKid    map[uuid.UUID]cached
 	bySubj   map[string]cached // tenant + "\x00" + subject
@@ -70,8 +74,14 @@ func Wrap(inner eventstore.Store, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{inner: inner, keys: cfg.Keyring, reg: cfg.Registry, ttl: cfg.KeyCacheTTL, log: cfg.Logger,
-		byKid: map[uuid.UUID]cached{}, bySubj: map[string]cached{}, byStream: map[string]string{}}, nil
+	s := &Store{inner: inner, keys: cfg.Keyring, reg: cfg.Registry, ttl: cfg.KeyCacheTTL, log: cfg.Logger,
+		byKid: map[uuid.UUID]cached{}, bySubj: map[string]cached{}, byStream: map[string]string{}, streamSubjects: map[string]bool{}}
+	for _, d := range cfg.Registry.Catalogue() {
+		if len(d.Personal) > 0 && len(d.Subject) == 0 {
+			s.streamSubjects[d.Aggregate] = true
+		}
+	}
+	return s, nil
 }
 
 // Inner returns the wrapped store: what it returns is as stored (ciphertext).
@@ -131,8 +141,10 @@ func (s *Store) protect(ctx context.Context, streamID string, e eventstore.Event
 		}
 	}
 	if subject != "" {
-		if err := s.rememberStream(ctx, tenant, streamID, subject); err != nil {
-			return nil, err
+		if s.streamSubjects[eventstore.Category(streamID)] {
+			if err := s.rememberStream(ctx, tenant, streamID, subject); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		var err error
@@ -203,10 +215,7 @@ func (s *Store) rememberStream(ctx context.Context, tenant, streamID, subject st
 	if known {
 		return nil
 	}
-	if err := s.keys.setStreamSubject(ctx, tenant, streamID, subject); err != nil {
-		return err
-	}
-	first, err := s.keys.streamSubject(ctx, tenant, streamID)
+	first, err := s.keys.setStreamSubject(ctx, tenant, streamID, subject)
 	if err != nil {
 		return err
 	}

@@ -21,8 +21,11 @@
 package quality
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/evcrm/evcrm/domain/complaint"
 	"github.com/evcrm/evcrm/domain/customer"
@@ -300,7 +303,7 @@ func queue(b *projections.Batch, e *projections.Event) error {
 			has_comment, submitted_at)
 			VALUES ($1, $2, (SELECT segment FROM rm_quality_customer_segments WHERE customer_id = $2), $3, $4, $5, $6, $7, $8, $9)`,
 			d.FeedbackID, d.CustomerID, projections.Text(kind), projections.UUID(id), string(d.Method), d.CSAT, d.NPS,
-			d.Comment != "", d.SubmittedAt)
+			d.Comment != "" || erasedField(e.RecordedEvent.Data, "comment"), d.SubmittedAt)
 	case feedback.FeedbackWithdrawn:
 		b.QueueOne(e, `UPDATE rm_quality_feedback SET withdrawn_at = $2 WHERE feedback_id = $1`, d.FeedbackID, d.WithdrawnAt)
 
@@ -392,4 +395,18 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// erasedField reports whether a personal field of the stored event was
+// erased (docs/privacy.md): that it existed is a non-personal fact, so a
+// rebuild after erasure counts the comment as a live projection did.
+func erasedField(raw json.RawMessage, field string) bool {
+	if !bytes.Contains(raw, []byte(`"$erased"`)) {
+		return false
+	}
+	var m struct {
+		Erased []string `json:"$erased"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	return slices.Contains(m.Erased, field)
 }

@@ -169,3 +169,32 @@ func TestCampaignResponsesAreRecordedOnce(t *testing.T) {
 		t.Fatalf("responses without a reference: %+v, %+v", a, b)
 	}
 }
+
+// TestMarketingSendNeedsConsent: a campaign send to a customer is refused
+// without the customer's marketing consent over the campaign's channel.
+func TestMarketingSendNeedsConsent(t *testing.T) {
+	t.Parallel()
+	d, _ := domainSetup(t)
+	cust := newCustomer(t, d)
+	camp := uuid.New()
+	dispatch(t, d, campaign.PlanCampaign{CampaignID: camp, Name: "Spring", Channel: campaign.ChannelEmail, Budget: domain.Money{Amount: 100, Currency: "EUR"}})
+	dispatch(t, d, campaign.LaunchCampaign{CampaignID: camp})
+	send := campaign.RecordCampaignResponse{CampaignID: camp, CustomerID: cust, Kind: campaign.ResponseSent, OccurredAt: time.Now().UTC().Add(-time.Minute)}
+	_, err := d.Dispatch(context.Background(), send, commands.Metadata{})
+	if !errors.Is(err, customer.ErrNoConsent) || domain.KindOf(err) != domain.KindConflict {
+		t.Fatalf("send without consent: %v", err)
+	}
+	// Other responses (the customer acted) need none.
+	dispatch(t, d, campaign.RecordCampaignResponse{CampaignID: camp, CustomerID: cust, Kind: campaign.ResponseOpened, OccurredAt: time.Now().UTC().Add(-time.Minute)})
+	dispatch(t, d, customer.GiveConsent{CustomerID: cust, Purpose: customer.MarketingPurpose, Channel: customer.ChannelSMS, Source: "web_form"})
+	if _, err := d.Dispatch(context.Background(), send, commands.Metadata{}); !errors.Is(err, customer.ErrNoConsent) {
+		t.Fatalf("send with consent over another channel only: %v", err)
+	}
+	dispatch(t, d, customer.GiveConsent{CustomerID: cust, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "web_form"})
+	dispatch(t, d, send)
+	dispatch(t, d, customer.WithdrawConsent{CustomerID: cust, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "letter"})
+	send.OccurredAt = send.OccurredAt.Add(time.Second)
+	if _, err := d.Dispatch(context.Background(), send, commands.Metadata{}); !errors.Is(err, customer.ErrNoConsent) {
+		t.Fatalf("send after withdrawal: %v", err)
+	}
+}

@@ -106,5 +106,14 @@ func customerCatalogue(d *Dispatcher, deps Deps) Catalogue {
 				Summary: "Record a data subject's erasure request",
 			}},
 		},
+		{
+			// Crypto-shredding (docs/privacy.md): the event store's privacy
+			// layer destroys the customer's key before the event is stored.
+			Command: customer.EraseCustomer{}, Roles: []auth.Role{auth.Admin},
+			Routes: []Route{{
+				OperationID: "eraseCustomer", Path: "/v1/customers/{id}/erasure",
+				Summary: "Erase the customer's personal data (destroys its key; admin only)",
+			}},
+		},
 	})
 }

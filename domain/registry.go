@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ type registration struct {
 	doc       string
 	aggregate string
 	upcasters map[int]Upcaster // from version -> to version+1
+	personal  Personal
 }
 
 // Registry maps stable event type names to Go types and schema versions.
@@ -56,6 +58,53 @@ type Registration struct {
 	Doc       string // one sentence for the catalogue
 	// Upcasters[n] upgrades version n to n+1; needed for every n < Version.
 	Upcasters map[int]Upcaster
+	// Personal classifies the personal data the event carries (GDPR); the
+	// zero value: none.
+	Personal Personal
+}
+
+// Personal classifies the personal data of an event type: which JSON fields
+// hold it and whose data it is. The event store encrypts those fields with
+// the data subject's key (docs/privacy.md), so erasing the subject (destroying
+// its key) erases them in every event at once.
+type Personal struct {
+	// Fields are JSON paths of personal fields, at the current schema
+	// version: "display_name", "address" (a whole object), "participants[].name"
+	// (a field of every element of an array).
+	Fields []string
+	// Subject lists where the data subject's ID is in the data; the first
+	// non-zero one wins. None (or all zero): the subject of the event's
+	// stream, set by the first event of the stream that named one.
+	Subject []SubjectRef
+	// LinkTo, when set and non-zero in the data, makes the event's subject
+	// part of that subject from now on (a lead converted into a customer):
+	// erasing that subject erases this one too.
+	LinkTo *SubjectRef
+	// Erases marks the event that records the erasure of its subject: the
+	// subject's keys (and those of the subjects linked to it) are destroyed
+	// before the event is stored.
+	Erases bool
+}
+
+// SubjectRef names a data subject's ID in event data: its kind ("customer",
+// "lead") and the JSON path of the ID.
+type SubjectRef struct {
+	Kind string
+	Path string
+}
+
+// IsZero reports whether the event carries no personal data and names no subject.
+func (p Personal) IsZero() bool {
+	return len(p.Fields) == 0 && len(p.Subject) == 0 && p.LinkTo == nil && !p.Erases
+}
+
+// Personal returns the personal-data classification of an event type.
+func (r *Registry) Personal(typ string) (Personal, bool) {
+	reg, ok := r.lookup(typ)
+	if !ok {
+		return Personal{}, false
+	}
+	return reg.personal, true
 }
 
 // Register adds event types. It panics on programmer errors (duplicate
@@ -83,7 +132,12 @@ func (r *Registry) Register(regs ...Registration) {
 				panic(fmt.Sprintf("domain: event %s v%d has no upcaster from v%d", name, reg.Version, v))
 			}
 		}
-		r.types[name] = &registration{version: reg.Version, typ: t, doc: reg.Doc, aggregate: reg.Aggregate, upcasters: reg.Upcasters}
+		for _, f := range reg.Personal.Fields {
+			if !validPath(f) {
+				panic(fmt.Sprintf("domain: event %s: invalid personal field path %q", name, f))
+			}
+		}
+		r.types[name] = &registration{version: reg.Version, typ: t, doc: reg.Doc, aggregate: reg.Aggregate, upcasters: reg.Upcasters, personal: reg.Personal}
 	}
 }
 
@@ -162,6 +216,9 @@ type FieldDoc struct {
 	Name     string `json:"name"`
 	Type     string `json:"type"`
 	Optional bool   `json:"optional,omitempty"`
+	// Personal: the field (or, for an object, some of its fields: see
+	// TypeDoc.Personal) holds personal data, encrypted per data subject.
+	Personal bool `json:"personal,omitempty"`
 }
 
 // TypeDoc describes one event type in the catalogue.
@@ -171,6 +228,10 @@ type TypeDoc struct {
 	Aggregate string     `json:"aggregate"`
 	Doc       string     `json:"doc,omitempty"`
 	Fields    []FieldDoc `json:"fields"`
+	// Personal lists the JSON paths of personal fields; Subject names the
+	// data subject ("customer_id", or the stream's subject).
+	Personal []string `json:"personal,omitempty"`
+	Subject  []string `json:"subject,omitempty"`
 }
 
 // Catalogue describes every registered event, sorted by aggregate then type.
@@ -178,7 +239,19 @@ func (r *Registry) Catalogue() []TypeDoc {
 	r.mu.RLock()
 	docs := make([]TypeDoc, 0, len(r.types))
 	for name, reg := range r.types {
-		docs = append(docs, TypeDoc{Type: name, Version: reg.version, Aggregate: reg.aggregate, Doc: reg.doc, Fields: fieldDocs(reg.typ)})
+		d := TypeDoc{Type: name, Version: reg.version, Aggregate: reg.aggregate, Doc: reg.doc, Fields: fieldDocs(reg.typ)}
+		d.Personal = slices.Clone(reg.personal.Fields)
+		for _, s := range reg.personal.Subject {
+			d.Subject = append(d.Subject, s.Kind+" ("+s.Path+")")
+		}
+		for i := range d.Fields {
+			for _, p := range d.Personal {
+				if top, _, _ := strings.Cut(p, "."); strings.TrimSuffix(top, "[]") == d.Fields[i].Name {
+					d.Fields[i].Personal = true
+				}
+			}
+		}
+		docs = append(docs, d)
 	}
 	r.mu.RUnlock()
 	sort.Slice(docs, func(i, j int) bool {
@@ -233,4 +306,19 @@ func typeName(t reflect.Type) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return t.Kind().String()
+}
+
+// validPath checks a personal field path: dot-separated JSON names, each
+// optionally followed by [] (every element of an array).
+func validPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, seg := range strings.Split(p, ".") {
+		seg = strings.TrimSuffix(seg, "[]")
+		if seg == "" || strings.ContainsAny(seg, "[]") {
+			return false
+		}
+	}
+	return true
 }

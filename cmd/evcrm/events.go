@@ -73,13 +73,27 @@ func catalogueMarkdown(docs []domain.TypeDoc) string {
 		if d.Doc != "" {
 			b.WriteString(d.Doc + "\n\n")
 		}
-		b.WriteString("| field | type | optional |\n|---|---|---|\n")
+		if len(d.Personal) > 0 || len(d.Subject) > 0 {
+			subject := "the stream's data subject"
+			if len(d.Subject) > 0 {
+				subject = strings.Join(d.Subject, ", or ")
+			}
+			fmt.Fprintf(&b, "Data subject: %s.", subject)
+			if len(d.Personal) > 0 {
+				fmt.Fprintf(&b, " Personal (encrypted per subject, [privacy](privacy.md)): `%s`.", strings.Join(d.Personal, "`, `"))
+			}
+			b.WriteString("\n\n")
+		}
+		b.WriteString("| field | type | optional | personal |\n|---|---|---|---|\n")
 		for _, f := range d.Fields {
-			opt := ""
+			opt, personal := "", ""
 			if f.Optional {
 				opt = "yes"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Name, cell(f.Type), opt)
+			if f.Personal {
+				personal = "yes"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, cell(f.Type), opt, personal)
 		}
 	}
 	return b.String()

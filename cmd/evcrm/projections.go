@@ -19,6 +19,7 @@ import (
 	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/eventstore/esdb"
 	"github.com/evcrm/evcrm/eventstore/postgres"
+	"github.com/evcrm/evcrm/internal/privacy"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/evcrm/evcrm/projections/readmodels"
 )
@@ -53,6 +54,12 @@ func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime,
 		return err
 	}
 	defer store.Close()
+	// Projections read personal data decrypted (or erased).
+	if p, err := privacy.Setup(ctx, pool, store, cfg.Privacy.KeyFile, cfg.Privacy.Key, cfg.Logger()); err != nil {
+		return err
+	} else if p != nil {
+		store = p
+	}
 	rt, err := projections.New(ctx, projections.Config{Pool: pool, Store: store, Logger: cfg.Logger(), BatchSize: batch},
 		readmodels.All()...)
 	if err != nil {

@@ -114,27 +114,33 @@ func (ComplaintEscalated) EventType() string               { return "ComplaintEs
 func (NonconformityRaisedFromComplaint) EventType() string { return "NonconformityRaisedFromComplaint" }
 func (ComplaintReopened) EventType() string                { return "ComplaintReopened" }
 
+// Personal data (docs/privacy.md): the complainant's words and what was
+// decided about them. The data subject is the complaint's customer (named
+// by ComplaintReceived). Severity, dates, outcome, root cause and
+// satisfaction are the quality record an auditor needs: not personal.
+var subject = []domain.SubjectRef{{Kind: "customer", Path: "customer_id"}}
+
 func init() {
 	domain.Events.Register(
-		domain.Registration{Event: ComplaintReceived{}, Aggregate: Category,
+		domain.Registration{Event: ComplaintReceived{}, Personal: domain.Personal{Subject: subject, Fields: []string{"description", "remedy_sought"}}, Aggregate: Category,
 			Doc: "A customer complaint was received, with its reference, remedy sought, severity and acknowledgement deadline."},
 		domain.Registration{Event: ComplaintAcknowledged{}, Aggregate: Category,
 			Doc: "The customer was told the complaint is being handled, on time or not."},
 		domain.Registration{Event: ComplaintAcknowledgementOverdue{}, Aggregate: Category,
 			Doc: "The acknowledgement deadline passed without an acknowledgement."},
-		domain.Registration{Event: ComplaintAssessed{}, Aggregate: Category,
+		domain.Registration{Event: ComplaintAssessed{}, Personal: domain.Personal{Fields: []string{"notes"}}, Aggregate: Category,
 			Doc: "The complaint's severity and urgency were assessed."},
-		domain.Registration{Event: ComplaintInvestigated{}, Aggregate: Category,
+		domain.Registration{Event: ComplaintInvestigated{}, Personal: domain.Personal{Fields: []string{"findings"}}, Aggregate: Category,
 			Doc: "The investigation of the complaint found its root cause."},
-		domain.Registration{Event: ComplaintResponded{}, Aggregate: Category,
+		domain.Registration{Event: ComplaintResponded{}, Personal: domain.Personal{Fields: []string{"decision", "remedy_offered"}}, Aggregate: Category,
 			Doc: "The decision on the complaint was communicated to the customer."},
-		domain.Registration{Event: ComplaintClosed{}, Aggregate: Category,
+		domain.Registration{Event: ComplaintClosed{}, Personal: domain.Personal{Fields: []string{"note"}}, Aggregate: Category,
 			Doc: "The complaint was closed, recording whether the customer was satisfied."},
-		domain.Registration{Event: ComplaintEscalated{}, Aggregate: Category,
+		domain.Registration{Event: ComplaintEscalated{}, Personal: domain.Personal{Fields: []string{"reason"}}, Aggregate: Category,
 			Doc: "The complaint was referred to a higher level."},
 		domain.Registration{Event: NonconformityRaisedFromComplaint{}, Aggregate: Category,
 			Doc: "A nonconformity was raised because of the complaint."},
-		domain.Registration{Event: ComplaintReopened{}, Aggregate: Category,
+		domain.Registration{Event: ComplaintReopened{}, Personal: domain.Personal{Fields: []string{"reason"}}, Aggregate: Category,
 			Doc: "A closed complaint was reopened and awaits a new response."},
 	)
 }

@@ -23,6 +23,7 @@ var commandList = []domain.Command{
 	MergeCustomer{},
 	RecordDuplicateMerged{},
 	RequestErasure{},
+	EraseCustomer{},
 }
 
 // Commands returns a zero value of every command the aggregate decides.

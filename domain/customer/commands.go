@@ -88,6 +88,17 @@ type RequestErasure struct {
 	Reference   string    `json:"reference,omitempty"`
 }
 
+// EraseCustomer erases the customer's personal data (GDPR art. 17): the
+// data subject's key is destroyed, so every event's personal fields about
+// the customer (and about the leads converted into it) become unreadable.
+// The record stays, as do its non-personal facts.
+type EraseCustomer struct {
+	CustomerID uuid.UUID `json:"customer_id"`
+	Reason     string    `json:"reason" doc:"Why the data are erased, e.g. the data subject's request of 2026-03-01."`
+	Reference  string    `json:"reference,omitempty" doc:"The request's reference (ticket, letter), if any."`
+}
+
+func (EraseCustomer) CommandType() string         { return "EraseCustomer" }
 func (RegisterCustomer) CommandType() string      { return "RegisterCustomer" }
 func (ChangeCustomerDetails) CommandType() string { return "ChangeCustomerDetails" }
 func (AddContactPerson) CommandType() string      { return "AddContactPerson" }
@@ -101,6 +112,7 @@ func (MergeCustomer) CommandType() string         { return "MergeCustomer" }
 func (RecordDuplicateMerged) CommandType() string { return "RecordDuplicateMerged" }
 func (RequestErasure) CommandType() string        { return "RequestErasure" }
 
+func (c EraseCustomer) AggregateID() uuid.UUID         { return c.CustomerID }
 func (c RegisterCustomer) AggregateID() uuid.UUID      { return c.CustomerID }
 func (c ChangeCustomerDetails) AggregateID() uuid.UUID { return c.CustomerID }
 func (c AddContactPerson) AggregateID() uuid.UUID      { return c.CustomerID }

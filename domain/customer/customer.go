@@ -54,6 +54,8 @@ var (
 	ErrContactNotFound = domain.NotFound("contact_person")
 	ErrContactExists   = domain.AlreadyExists("contact_person")
 	ErrMerged          = domain.Conflict("customer_merged", "the customer was merged into another one and accepts no further changes")
+	ErrNoConsent       = domain.Conflict("consent_required", "the data subject has not consented to this purpose over this channel (or withdrew the consent)")
+	ErrErased          = domain.Conflict("customer_erased", "the customer's personal data were erased; the record accepts no further changes")
 )
 
 // Kind says whether a customer is an organisation or a natural person.

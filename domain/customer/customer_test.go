@@ -287,6 +287,7 @@ func TestEventsRoundTrip(t *testing.T) {
 		newsletter, unsub, merged,
 		customer.DuplicateMerged{CustomerID: id, MergedID: dupe, At: now},
 		customer.ErasureRequested{CustomerID: id, ContactID: anna, ReceivedVia: "letter", Reference: "DSR-1", At: now},
+		customer.CustomerErased{CustomerID: id, Reason: "request DSR-1", Reference: "DSR-1", At: now},
 	}
 	domaintest.RoundTrip(t, all...)
 	domaintest.Covers(t, customer.Category, all...)
@@ -355,6 +356,53 @@ func TestCustomerRegisteredV1(t *testing.T) {
 }
 
 // Command names travel on the bus and name handlers: they must never change.
+func TestErase(t *testing.T) {
+	erase := customer.EraseCustomer{CustomerID: id, Reason: " request of 1 March ", Reference: "DSR-7"}
+	erased := customer.CustomerErased{CustomerID: id, Reason: "request of 1 March", Reference: "DSR-7", At: now}
+	domaintest.Run[customer.State](t, []domaintest.Case{
+		{Name: "OK", Given: given(registered, annaAdded), When: erase, Then: given(erased)},
+		{Name: "OnMergedCustomer", Given: given(registered, merged), When: erase, Then: given(erased)},
+		{Name: "AgainIsNoOp", Given: given(registered, erased), When: erase},
+		{Name: "NoChangesAfter", Given: given(registered, erased), When: customer.ChangeCustomerDetails{CustomerID: id, Details: acme}, Err: customer.ErrErased},
+		{Name: "NoConsentAfter", Given: given(registered, erased), When: customer.GiveConsent{CustomerID: id, Purpose: "newsletter", Channel: "email", Source: "web"}, Err: customer.ErrErased},
+		{Name: "ReasonRequired", Given: given(registered), When: customer.EraseCustomer{CustomerID: id}, Invalid: []string{"reason"}},
+		{Name: "NotRegistered", When: erase, Err: customer.ErrNotFound},
+	})
+	var s customer.State
+	s.Apply(registered)
+	s.Apply(erased)
+	if at, ok := s.Erased(); !ok || !at.Equal(now) {
+		t.Errorf("Erased() = %v %v", at, ok)
+	}
+}
+
+func TestRequireConsent(t *testing.T) {
+	var s customer.State
+	s.Apply(registered)
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("without consent: %v", err)
+	}
+	s.Apply(customer.ConsentGiven{CustomerID: id, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "web", At: now})
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); err != nil {
+		t.Errorf("with consent: %v", err)
+	}
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelSMS); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("another channel: %v", err)
+	}
+	if err := s.RequireConsent(anna, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("a contact person's own consent is needed: %v", err)
+	}
+	s.Apply(customer.ConsentWithdrawn{CustomerID: id, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "letter", At: now})
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("after withdrawal: %v", err)
+	}
+	s.Apply(customer.ConsentGiven{CustomerID: id, Purpose: customer.MarketingPurpose, Channel: customer.ChannelEmail, Source: "web", At: now})
+	s.Apply(customer.CustomerErased{CustomerID: id, Reason: "request", At: now})
+	if err := s.RequireConsent(uuid.Nil, customer.MarketingPurpose, customer.ChannelEmail); !errors.Is(err, customer.ErrNoConsent) {
+		t.Errorf("after erasure: %v", err)
+	}
+}
+
 func TestCommandNames(t *testing.T) {
 	for want, c := range map[string]domain.Command{
 		"RegisterCustomer":      customer.RegisterCustomer{CustomerID: id},
@@ -369,6 +417,7 @@ func TestCommandNames(t *testing.T) {
 		"MergeCustomer":         customer.MergeCustomer{CustomerID: id},
 		"RecordDuplicateMerged": customer.RecordDuplicateMerged{CustomerID: id},
 		"RequestErasure":        customer.RequestErasure{CustomerID: id},
+		"EraseCustomer":         customer.EraseCustomer{CustomerID: id},
 	} {
 		if c.CommandType() != want || c.AggregateID() != id {
 			t.Errorf("%T: CommandType %q AggregateID %v, want %q %v", c, c.CommandType(), c.AggregateID(), want, id)

@@ -22,9 +22,14 @@ func (s *State) Decide(cmd domain.Command, now time.Time) ([]domain.Event, error
 		return s.register(c, now)
 	case RequestErasure:
 		return s.requestErasure(c, now)
+	case EraseCustomer:
+		return s.erase(c, now)
 	}
 	if !s.Exists() {
 		return nil, ErrNotFound
+	}
+	if _, erased := s.Erased(); erased {
+		return nil, ErrErased
 	}
 	if m, ok := cmd.(MergeCustomer); ok && s.mergedInto == m.SurvivorID && m.SurvivorID != uuid.Nil {
 		return nil, nil // a repeated merge into the same survivor
@@ -220,6 +225,23 @@ func (s *State) recordDuplicate(c RecordDuplicateMerged, now time.Time) ([]domai
 		}
 	}
 	return []domain.Event{DuplicateMerged{CustomerID: s.id, MergedID: c.MergedID, At: now}}, nil
+}
+
+func (s *State) erase(c EraseCustomer, now time.Time) ([]domain.Event, error) {
+	if !s.Exists() {
+		return nil, ErrNotFound
+	}
+	reason, ref := strings.TrimSpace(c.Reason), strings.TrimSpace(c.Reference)
+	var v domain.Validator
+	text.Line(&v, "reason", reason, true, text.MaxName)
+	text.Line(&v, "reference", ref, false, text.MaxName)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if _, erased := s.Erased(); erased {
+		return nil, nil // erased already: a retry changes nothing
+	}
+	return []domain.Event{CustomerErased{CustomerID: s.id, Reason: reason, Reference: ref, At: now}}, nil
 }
 
 func (s *State) requestErasure(c RequestErasure, now time.Time) ([]domain.Event, error) {

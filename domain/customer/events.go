@@ -112,6 +112,16 @@ type ErasureRequested struct {
 	At          time.Time `json:"at"`
 }
 
+// CustomerErased: the customer's personal data were erased (its key was
+// destroyed). Who ordered it is the event's actor.
+type CustomerErased struct {
+	CustomerID uuid.UUID `json:"customer_id"`
+	Reason     string    `json:"reason"`
+	Reference  string    `json:"reference,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+func (CustomerErased) EventType() string         { return "CustomerErased" }
 func (CustomerRegistered) EventType() string     { return "CustomerRegistered" }
 func (CustomerDetailsChanged) EventType() string { return "CustomerDetailsChanged" }
 func (ContactPersonAdded) EventType() string     { return "ContactPersonAdded" }
@@ -125,22 +135,35 @@ func (CustomerMergedInto) EventType() string     { return "CustomerMergedInto" }
 func (DuplicateMerged) EventType() string        { return "DuplicateMerged" }
 func (ErasureRequested) EventType() string       { return "ErasureRequested" }
 
+// The data subject of every customer event is the customer.
+var subject = []domain.SubjectRef{{Kind: Category, Path: "customer_id"}}
+
+// personal: the customer's personal fields (Details), and a contact
+// person's (ContactPerson), which share the customer's key.
+var (
+	detailsPersonal = domain.Personal{Subject: subject, Fields: []string{"display_name", "legal_name", "emails", "phones", "tax_id", "address"}}
+	contactPersonal = domain.Personal{Subject: subject, Fields: []string{"name", "role", "emails", "phones"}}
+	subjectOnly     = domain.Personal{Subject: subject}
+)
+
 func init() {
 	domain.Events.Register(
-		domain.Registration{Event: CustomerRegistered{}, Version: 2, Aggregate: Category,
+		domain.Registration{Event: CustomerRegistered{}, Version: 2, Personal: detailsPersonal, Aggregate: Category,
 			Doc:       "A customer (organisation or person) was registered with its details, owner and segment.",
 			Upcasters: map[int]domain.Upcaster{1: upcastCustomerRegisteredV1}},
-		domain.Registration{Event: CustomerDetailsChanged{}, Aggregate: Category, Doc: "The customer's details were replaced; the event carries all of them."},
-		domain.Registration{Event: ContactPersonAdded{}, Aggregate: Category, Doc: "A contact person was added to the customer."},
-		domain.Registration{Event: ContactPersonUpdated{}, Aggregate: Category, Doc: "A contact person's data were replaced; the event carries all of them."},
-		domain.Registration{Event: ContactPersonRemoved{}, Aggregate: Category, Doc: "A contact person no longer represents the customer."},
-		domain.Registration{Event: CustomerOwnerAssigned{}, Aggregate: Category, Doc: "The customer's account owner changed (empty owner_id: unassigned)."},
-		domain.Registration{Event: CustomerSegmentChanged{}, Aggregate: Category, Doc: "The customer's segment changed (empty segment: none)."},
-		domain.Registration{Event: ConsentGiven{}, Aggregate: Category, Doc: "The customer or a contact person consented to a purpose over a channel (GDPR), with its source."},
-		domain.Registration{Event: ConsentWithdrawn{}, Aggregate: Category, Doc: "The customer or a contact person withdrew a consent for a purpose and channel."},
-		domain.Registration{Event: CustomerMergedInto{}, Aggregate: Category, Doc: "This customer was a duplicate and was merged into the survivor; it accepts no further changes."},
-		domain.Registration{Event: DuplicateMerged{}, Aggregate: Category, Doc: "A duplicate customer was merged into this one, which keeps the link."},
-		domain.Registration{Event: ErasureRequested{}, Aggregate: Category, Doc: "The customer or a contact person asked for their personal data to be erased (GDPR art. 17)."},
+		domain.Registration{Event: CustomerDetailsChanged{}, Personal: detailsPersonal, Aggregate: Category, Doc: "The customer's details were replaced; the event carries all of them."},
+		domain.Registration{Event: ContactPersonAdded{}, Personal: contactPersonal, Aggregate: Category, Doc: "A contact person was added to the customer."},
+		domain.Registration{Event: ContactPersonUpdated{}, Personal: contactPersonal, Aggregate: Category, Doc: "A contact person's data were replaced; the event carries all of them."},
+		domain.Registration{Event: ContactPersonRemoved{}, Personal: subjectOnly, Aggregate: Category, Doc: "A contact person no longer represents the customer."},
+		domain.Registration{Event: CustomerOwnerAssigned{}, Personal: subjectOnly, Aggregate: Category, Doc: "The customer's account owner changed (empty owner_id: unassigned)."},
+		domain.Registration{Event: CustomerSegmentChanged{}, Personal: subjectOnly, Aggregate: Category, Doc: "The customer's segment changed (empty segment: none)."},
+		domain.Registration{Event: ConsentGiven{}, Personal: domain.Personal{Subject: subject, Fields: []string{"evidence"}}, Aggregate: Category, Doc: "The customer or a contact person consented to a purpose over a channel (GDPR), with its source."},
+		domain.Registration{Event: ConsentWithdrawn{}, Personal: subjectOnly, Aggregate: Category, Doc: "The customer or a contact person withdrew a consent for a purpose and channel."},
+		domain.Registration{Event: CustomerMergedInto{}, Personal: subjectOnly, Aggregate: Category, Doc: "This customer was a duplicate and was merged into the survivor; it accepts no further changes."},
+		domain.Registration{Event: DuplicateMerged{}, Personal: subjectOnly, Aggregate: Category, Doc: "A duplicate customer was merged into this one, which keeps the link."},
+		domain.Registration{Event: CustomerErased{}, Personal: domain.Personal{Subject: subject, Erases: true}, Aggregate: Category,
+			Doc: "The customer's personal data were erased (GDPR art. 17): its key was destroyed, so the personal fields of its events read as erased; the actor ordered it."},
+		domain.Registration{Event: ErasureRequested{}, Personal: domain.Personal{Subject: subject, Fields: []string{"reference"}}, Aggregate: Category, Doc: "The customer or a contact person asked for their personal data to be erased (GDPR art. 17)."},
 	)
 }
 

@@ -22,6 +22,7 @@ type State struct {
 	mergedInto   uuid.UUID
 	duplicates   []uuid.UUID
 	erasures     []ErasureRequest
+	erasedAt     time.Time
 }
 
 type contactEntry struct {
@@ -68,6 +69,8 @@ func (s *State) Apply(e domain.Event) {
 		s.mergedInto = e.SurvivorID
 	case DuplicateMerged:
 		s.duplicates = append(s.duplicates, e.MergedID)
+	case CustomerErased:
+		s.erasedAt = e.At
 	case ErasureRequested:
 		s.erasures = append(s.erasures, ErasureRequest{ContactID: e.ContactID, ReceivedVia: e.ReceivedVia, Reference: e.Reference, At: e.At})
 	}
@@ -142,6 +145,19 @@ func (s *State) HasConsent(contactID uuid.UUID, purpose string, channel Channel)
 	return ok && c.Given
 }
 
+// MarketingPurpose is the consent purpose that marketing sends need.
+const MarketingPurpose = "marketing"
+
+// RequireConsent returns nil when the data subject (contactID zero: the
+// customer) consents to purpose over channel, and ErrNoConsent otherwise:
+// no consent, a withdrawn one, or a customer whose data were erased.
+func (s *State) RequireConsent(contactID uuid.UUID, purpose string, channel Channel) error {
+	if _, erased := s.Erased(); erased || !s.HasConsent(contactID, purpose, channel) {
+		return ErrNoConsent
+	}
+	return nil
+}
+
 // Consents returns every consent decision, given or withdrawn, sorted by
 // contact, purpose and channel.
 func (s *State) Consents() []Consent {
@@ -161,6 +177,9 @@ func (s *State) MergedInto() uuid.UUID { return s.mergedInto }
 
 // MergedDuplicates returns the duplicates merged into this customer, oldest first.
 func (s *State) MergedDuplicates() []uuid.UUID { return slices.Clone(s.duplicates) }
+
+// Erased reports whether the customer's personal data were erased, and when.
+func (s *State) Erased() (time.Time, bool) { return s.erasedAt, !s.erasedAt.IsZero() }
 
 // ErasureRequests returns the recorded erasure requests, oldest first.
 func (s *State) ErasureRequests() []ErasureRequest { return slices.Clone(s.erasures) }

@@ -148,11 +148,15 @@ type FeedbackWithdrawn struct {
 func (FeedbackSubmitted) EventType() string { return "FeedbackSubmitted" }
 func (FeedbackWithdrawn) EventType() string { return "FeedbackWithdrawn" }
 
+// Personal data (docs/privacy.md): the customer's comment; the scores are
+// the quality record and stay readable.
+var subject = []domain.SubjectRef{{Kind: "customer", Path: "customer_id"}}
+
 func init() {
 	domain.Events.Register(
-		domain.Registration{Event: FeedbackSubmitted{}, Aggregate: Category,
+		domain.Registration{Event: FeedbackSubmitted{}, Personal: domain.Personal{Subject: subject, Fields: []string{"comment"}}, Aggregate: Category,
 			Doc: "A customer gave feedback (CSAT 1-5, NPS 0-10, comment) on a case, order, campaign or the relationship."},
-		domain.Registration{Event: FeedbackWithdrawn{}, Aggregate: Category,
+		domain.Registration{Event: FeedbackWithdrawn{}, Personal: domain.Personal{Subject: subject, Fields: []string{"reason"}}, Aggregate: Category,
 			Doc: "A feedback was withdrawn and no longer counts in satisfaction statistics."},
 	)
 }

@@ -228,11 +228,18 @@ type InteractionCorrected struct {
 func (InteractionLogged) EventType() string    { return "InteractionLogged" }
 func (InteractionCorrected) EventType() string { return "InteractionCorrected" }
 
+// Personal data (docs/privacy.md): what was said and who took part; the
+// data subject is the customer, or the lead before it became one.
+var personal = domain.Personal{
+	Subject: []domain.SubjectRef{{Kind: "customer", Path: "customer_id"}, {Kind: "lead", Path: "links.lead_id"}},
+	Fields:  []string{"subject", "summary", "participants[].name", "participants[].address"},
+}
+
 func init() {
 	domain.Events.Register(
-		domain.Registration{Event: InteractionLogged{}, Aggregate: Category,
+		domain.Registration{Event: InteractionLogged{}, Personal: personal, Aggregate: Category,
 			Doc: "A call, email, meeting, chat, visit or letter with a customer or lead was recorded: what, by whom, when."},
-		domain.Registration{Event: InteractionCorrected{}, Aggregate: Category,
+		domain.Registration{Event: InteractionCorrected{}, Personal: domain.Personal{Subject: personal.Subject, Fields: append(slices.Clone(personal.Fields), "reason")}, Aggregate: Category,
 			Doc: "A recorded interaction was corrected; the event carries the full corrected content and the reason."},
 	)
 }

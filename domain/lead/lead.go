@@ -14,6 +14,7 @@
 package lead
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -125,12 +126,21 @@ func (LeadQualified) EventType() string    { return "LeadQualified" }
 func (LeadDisqualified) EventType() string { return "LeadDisqualified" }
 func (LeadConverted) EventType() string    { return "LeadConverted" }
 
+// Personal data (docs/privacy.md): before conversion the data subject is
+// the lead itself; LeadConverted links the lead to its customer, so erasing
+// the customer erases the lead's data too.
+var (
+	subject          = []domain.SubjectRef{{Kind: Category, Path: "lead_id"}}
+	prospectFields   = []string{"contact_name", "company_name", "email", "phone"}
+	personalProspect = domain.Personal{Subject: subject, Fields: append(slices.Clone(prospectFields), "notes")}
+)
+
 func init() {
 	domain.Events.Register(
-		domain.Registration{Event: LeadCaptured{}, Aggregate: Category, Doc: "A lead was captured from a source, possibly a campaign."},
-		domain.Registration{Event: LeadQualified{}, Aggregate: Category, Doc: "A lead was qualified, or re-scored, with a score from 0 to 100."},
-		domain.Registration{Event: LeadDisqualified{}, Aggregate: Category, Doc: "A lead was disqualified, with the reason."},
-		domain.Registration{Event: LeadConverted{}, Aggregate: Category,
+		domain.Registration{Event: LeadCaptured{}, Personal: personalProspect, Aggregate: Category, Doc: "A lead was captured from a source, possibly a campaign."},
+		domain.Registration{Event: LeadQualified{}, Personal: domain.Personal{Subject: subject, Fields: []string{"notes"}}, Aggregate: Category, Doc: "A lead was qualified, or re-scored, with a score from 0 to 100."},
+		domain.Registration{Event: LeadDisqualified{}, Personal: domain.Personal{Subject: subject, Fields: []string{"reason"}}, Aggregate: Category, Doc: "A lead was disqualified, with the reason."},
+		domain.Registration{Event: LeadConverted{}, Personal: domain.Personal{Subject: subject, Fields: prospectFields, LinkTo: &domain.SubjectRef{Kind: "customer", Path: "customer_id"}}, Aggregate: Category,
 			Doc: "A qualified lead was converted into a customer and an opportunity, whose IDs and data the event carries."},
 	)
 }

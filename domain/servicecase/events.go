@@ -116,26 +116,30 @@ func (CaseResolved) EventType() string           { return "CaseResolved" }
 func (CaseClosed) EventType() string             { return "CaseClosed" }
 func (CaseReopened) EventType() string           { return "CaseReopened" }
 
+// Personal data (docs/privacy.md): the free text of a case. The data
+// subject is the case's customer (named by CaseOpened, the stream's first event).
+var subject = []domain.SubjectRef{{Kind: "customer", Path: "customer_id"}}
+
 func init() {
 	domain.Events.Register(
-		domain.Registration{Event: CaseOpened{}, Version: 2, Aggregate: Category,
+		domain.Registration{Event: CaseOpened{}, Personal: domain.Personal{Subject: subject, Fields: []string{"subject", "description"}}, Version: 2, Aggregate: Category,
 			Doc:       "A customer's service request was opened in a queue, with its priority, channel, SLA terms and deadlines.",
 			Upcasters: map[int]domain.Upcaster{1: upcastCaseOpenedV1}},
 		domain.Registration{Event: CaseAssigned{}, Aggregate: Category,
 			Doc: "The case was assigned (or reassigned) to an agent."},
 		domain.Registration{Event: CaseFirstResponseGiven{}, Aggregate: Category,
 			Doc: "The customer received the first response, on time or not."},
-		domain.Registration{Event: CaseWaitingOnCustomer{}, Aggregate: Category,
+		domain.Registration{Event: CaseWaitingOnCustomer{}, Personal: domain.Personal{Fields: []string{"reason"}}, Aggregate: Category,
 			Doc: "The case waits on the customer and its SLA clocks are stopped."},
 		domain.Registration{Event: CaseResumed{}, Aggregate: Category,
 			Doc: "The SLA clocks run again, with the pending deadlines pushed by the working time paused."},
-		domain.Registration{Event: CaseEscalated{}, Aggregate: Category,
+		domain.Registration{Event: CaseEscalated{}, Personal: domain.Personal{Fields: []string{"note"}}, Aggregate: Category,
 			Doc: "The case was escalated to a higher level, by hand or for an SLA breach."},
-		domain.Registration{Event: CaseResolved{}, Aggregate: Category,
+		domain.Registration{Event: CaseResolved{}, Personal: domain.Personal{Fields: []string{"resolution"}}, Aggregate: Category,
 			Doc: "A solution was given to the customer, within the resolution deadline or not."},
 		domain.Registration{Event: CaseClosed{}, Aggregate: Category,
 			Doc: "The resolved case was closed for good."},
-		domain.Registration{Event: CaseReopened{}, Aggregate: Category,
+		domain.Registration{Event: CaseReopened{}, Personal: domain.Personal{Fields: []string{"reason"}}, Aggregate: Category,
 			Doc: "A resolved case was reopened, with its pending deadlines pushed by the time spent resolved."},
 	)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/evcrm/evcrm/internal/config"
 	"github.com/evcrm/evcrm/internal/lease"
 	"github.com/evcrm/evcrm/internal/lifecycle"
+	"github.com/evcrm/evcrm/internal/privacy"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,10 +37,16 @@ import (
 
 // App is a running evcrm process's parts.
 type App struct {
-	Config     config.Config
-	Logger     *slog.Logger
-	Pool       *pgxpool.Pool
-	Store      eventstore.Store
+	Config config.Config
+	Logger *slog.Logger
+	Pool   *pgxpool.Pool
+	Store  eventstore.Store
+	// StoredEvents is the event store as stored: personal fields encrypted
+	// (the audit log hashes it, the bus carries it). Store is the same
+	// store read through the privacy decorator, when a master key is set.
+	StoredEvents eventstore.Store
+	// Privacy is the privacy decorator of the store (nil without a master key).
+	Privacy    *privacy.Store
 	Dispatcher *commands.Dispatcher
 	Server     *api.Server
 	Metrics    *prometheus.Registry
@@ -93,6 +100,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	if err != nil {
 		return nil, fmt.Errorf("opening the %s event store: %w", cfg.EventStore, err)
 	}
+	if err := a.attachPrivacy(ctx); err != nil {
+		return nil, err
+	}
 
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -144,6 +154,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 	// database is back (each process releases its own).
 	a.Go("idempotency-key-releases", func(ctx context.Context) error { return a.Keys.RetryReleases(ctx, time.Second) })
 	if err := a.attachReadSide(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.attachExport(); err != nil {
 		return nil, err
 	}
 	if err := a.attachBus(ctx); err != nil {

@@ -26,7 +26,7 @@ func (a *App) attachAudit(ctx context.Context) error {
 		return err
 	}
 	a.Audit = l
-	b, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: a.Pool, Store: a.Store, Logger: a.Logger})
+	b, err := auditlog.NewBuilder(auditlog.BuilderConfig{Pool: a.Pool, Store: a.StoredEvents, Logger: a.Logger})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ func (a *App) attachBus(ctx context.Context) error {
 		Config:     a.Config,
 		Pool:       a.Pool,
 		Store:      a.Store,
+		Published:  a.StoredEvents,
+		OpenEvent:  a.openEvent(),
 		Dispatcher: a.Dispatcher,
 		Logger:     a.Logger,
 	})

@@ -74,7 +74,10 @@ type Config struct {
 	ReplyTimeout time.Duration
 	// CloseTimeout bounds how long Close waits for in-flight messages (default 30s).
 	CloseTimeout time.Duration
-	Logger       *slog.Logger
+	// OpenEvent, if set, turns an event's data as published (personal
+	// fields encrypted, package privacy) into the data handlers decode.
+	OpenEvent func(ctx context.Context, data []byte) ([]byte, error)
+	Logger    *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -172,7 +175,7 @@ func newBus(cfg Config, transport Transport) (*Bus, error) {
 	}
 	router.AddMiddleware(mws...)
 
-	b := &Bus{cfg: cfg, log: cfg.Logger, transport: transport, router: router, groupTopics: map[string]string{}, running: make(chan struct{})}
+	b := &Bus{cfg: cfg, log: cfg.Logger, transport: transport, router: router, groupTopics: map[string]string{}, running: make(chan struct{}), marshaler: Marshaler{Open: cfg.OpenEvent}}
 
 	b.commandBus, err = cqrs.NewCommandBusWithConfig(transport.Publisher(), cqrs.CommandBusConfig{
 		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {

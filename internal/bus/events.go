@@ -52,13 +52,17 @@ func (b *Bus) AddEventConsumer(name, category string, fn EventConsumerFunc) erro
 	if err != nil {
 		return err
 	}
-	registry := b.marshaler.registry()
+	registry, m := b.marshaler.registry(), b.marshaler
 	b.router.AddConsumerHandler(name, EventTopicPrefix+category, sub, func(msg *message.Message) error {
 		env, err := EventFromMessage(msg)
 		if err != nil {
 			return Permanent(err)
 		}
-		e, err := registry.Decode(env.Type, env.SchemaVersion, env.Data)
+		data, err := m.payload(msg)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", env.ID, err)
+		}
+		e, err := registry.Decode(env.Type, env.SchemaVersion, data)
 		switch {
 		case errors.Is(err, domain.ErrUnknownEventType):
 			e = nil

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -24,6 +25,16 @@ import (
 type Marshaler struct {
 	// Events is the event registry; nil means domain.Events.
 	Events *domain.Registry
+	// Open, if set, decrypts an event's published data before decoding.
+	Open func(ctx context.Context, data []byte) ([]byte, error)
+}
+
+// payload returns the data of an event message to decode.
+func (m Marshaler) payload(msg *message.Message) ([]byte, error) {
+	if m.Open == nil {
+		return msg.Payload, nil
+	}
+	return m.Open(msg.Context(), msg.Payload)
 }
 
 var _ cqrs.CommandEventMarshaler = Marshaler{}
@@ -76,7 +87,11 @@ func (m Marshaler) Unmarshal(msg *message.Message, v any) error {
 		if err != nil {
 			return fmt.Errorf("%w: event %s: schema version %q", ErrMalformedMessage, msg.UUID, msg.Metadata.Get(KeySchemaVersion))
 		}
-		e, err := m.registry().Decode(m.NameFromMessage(msg), version, msg.Payload)
+		payload, err := m.payload(msg)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", msg.UUID, err)
+		}
+		e, err := m.registry().Decode(m.NameFromMessage(msg), version, payload)
 		if err != nil {
 			return fmt.Errorf("%w: event %s: %w", ErrMalformedMessage, msg.UUID, err)
 		}

@@ -30,6 +30,18 @@ type Config struct {
 	MaxBackdate     time.Duration // EVCRM_MAX_BACKDATE: how far back a client's Occurred-At may lie (default 8784h, 366 days)
 	GroupCommit     int           // EVCRM_GROUP_COMMIT: most appends per group commit in the PostgreSQL event store (0: off)
 	Audit           Audit         // EVCRM_AUDIT_*: the transparency log
+	Privacy         Privacy       // EVCRM_PRIVACY_*: encryption of personal data
+}
+
+// Privacy configures the encryption of personal data (package
+// internal/privacy). The master key lives outside the database: in the
+// file EVCRM_PRIVACY_KEY_FILE names (one base64 key a line: the current
+// one first, then earlier ones until rotate-master-key has rewrapped their
+// data keys), or in EVCRM_PRIVACY_KEY. With neither, personal data is
+// stored in plaintext and erasure cannot shred it.
+type Privacy struct {
+	KeyFile string // EVCRM_PRIVACY_KEY_FILE
+	Key     string // EVCRM_PRIVACY_KEY
 }
 
 // Audit configures the transparency log (package audit). The signing key
@@ -65,6 +77,7 @@ func FromEnv() Config {
 		ShutdownTimeout: 15 * time.Second,
 		Tenant:          env("EVCRM_TENANT", "default"),
 		MaxBackdate:     commands.DefaultMaxBackdate,
+		Privacy:         Privacy{KeyFile: env("EVCRM_PRIVACY_KEY_FILE", ""), Key: env("EVCRM_PRIVACY_KEY", "")},
 		Audit: Audit{
 			KeyFile:            env("EVCRM_AUDIT_KEY_FILE", ""),
 			Key:                env("EVCRM_AUDIT_KEY", ""),

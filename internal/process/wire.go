@@ -18,9 +18,14 @@ const ForwarderName = "evcrm.events"
 
 // BusOptions are what NewBus wires together.
 type BusOptions struct {
-	Config     config.Config // Bus, BusURL and BusNamespace select the transport
-	Pool       *pgxpool.Pool // checkpoints and process manager state
-	Store      eventstore.Store
+	Config config.Config // Bus, BusURL and BusNamespace select the transport
+	Pool   *pgxpool.Pool // checkpoints and process manager state
+	Store  eventstore.Store
+	// Published, if set, is the store whose events the bus carries (the
+	// stored form: personal fields encrypted), and OpenEvent decrypts them
+	// for the process managers; default Store.
+	Published  eventstore.Store
+	OpenEvent  func(ctx context.Context, data []byte) ([]byte, error)
 	Dispatcher bus.Dispatcher
 	Logger     *slog.Logger
 	// SLA overrides the SLA watcher's settings (zero: defaults).
@@ -42,7 +47,7 @@ func NewBus(ctx context.Context, o BusOptions) (*bus.Bus, error) {
 	if err := Migrate(ctx, o.Pool); err != nil {
 		return nil, err
 	}
-	b, err := bus.New(bus.Config{Transport: o.Config.Bus, URL: o.Config.BusURL, Namespace: o.Config.BusNamespace, Logger: o.Logger})
+	b, err := bus.New(bus.Config{Transport: o.Config.Bus, URL: o.Config.BusURL, Namespace: o.Config.BusNamespace, Logger: o.Logger, OpenEvent: o.OpenEvent})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +58,11 @@ func NewBus(ctx context.Context, o BusOptions) (*bus.Bus, error) {
 	if err := b.ServeCommands(o.Dispatcher); err != nil {
 		return fail(err)
 	}
-	f, err := bus.NewForwarder(o.Store, b.Publisher(), bus.NewCheckpoints(o.Pool), bus.ForwarderConfig{Name: ForwarderName, Logger: o.Logger})
+	published := o.Published
+	if published == nil {
+		published = o.Store
+	}
+	f, err := bus.NewForwarder(published, b.Publisher(), bus.NewCheckpoints(o.Pool), bus.ForwarderConfig{Name: ForwarderName, Logger: o.Logger})
 	if err != nil {
 		return fail(err)
 	}

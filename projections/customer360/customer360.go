@@ -249,8 +249,11 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 			CustomerID uuid.UUID `json:"customer_id"`
 		}
 		_ = json.Unmarshal(data, &ref) // absent or not a UUID: no direct customer
-		if _, ok := e.Data.(interaction.InteractionCorrected); ok {
+		switch e.Data.(type) {
+		case interaction.InteractionCorrected:
 			k.flush(&b) // the correction moves the rows written so far
+		case customer.CustomerErased:
+			k.flush(&b) // the erasure blanks the rows written so far
 		}
 		if k.first == nil {
 			k.first = e
@@ -314,6 +317,8 @@ func queueState(b *projections.Batch, e *projections.Event) error {
 	case customer.CustomerMergedInto:
 		b.QueueOne(e, `UPDATE rm_customer_profiles SET status = 'merged', merged_into = $2, updated_at = $3 WHERE customer_id = $1`,
 			d.CustomerID, d.SurvivorID, d.At)
+	case customer.CustomerErased:
+		queueErasure(b, e, d.CustomerID)
 	case customer.ErasureRequested:
 		if d.ContactID == uuid.Nil {
 			b.QueueOne(e, `UPDATE rm_customer_profiles SET erasure_requested_at = $2, updated_at = $2 WHERE customer_id = $1`,
@@ -390,6 +395,34 @@ func queueState(b *projections.Batch, e *projections.Event) error {
 		}
 	}
 	return nil
+}
+
+// Erased is what a personal text column reads after its customer was erased.
+const Erased = "[erased]"
+
+// queueErasure blanks the customer's personal columns (docs/privacy.md).
+// Every value is a constant, whatever the column held: a rebuild, which
+// reads the erased events as nulls, then writes exactly the same rows. The
+// timeline keeps its rows (who did what, when) without the personal fields.
+func queueErasure(b *projections.Batch, e *projections.Event, id uuid.UUID) {
+	b.Queue(e, `UPDATE rm_customer_profiles SET display_name = $2, legal_name = NULL, emails = '{}', phones = '{}',
+		tax_id = NULL, address = NULL WHERE customer_id = $1`, id, Erased)
+	b.Queue(e, `UPDATE rm_customer_contacts SET name = $2, role = NULL, emails = '{}', phones = '{}' WHERE customer_id = $1`, id, Erased)
+	b.Queue(e, `UPDATE rm_customer_consents SET evidence = NULL WHERE customer_id = $1`, id)
+	b.Queue(e, `UPDATE rm_customer_interactions SET subject = $2, summary = NULL WHERE customer_id = $1`, id, Erased)
+	for _, typ := range domain.Events.Types() {
+		p, _ := domain.Events.Personal(typ)
+		if len(p.Fields) == 0 {
+			continue
+		}
+		var keys []string
+		for _, f := range p.Fields {
+			top, _, _ := strings.Cut(f, ".")
+			keys = append(keys, strings.TrimSuffix(top, "[]"))
+		}
+		b.Queue(e, `UPDATE rm_customer_timeline SET data = data - $3::text[], summary = $2 || ' (personal data erased)'
+			WHERE customer_id = $1 AND event_type = $2`, id, typ, keys)
+	}
 }
 
 func address(d customer.Details) (any, error) {

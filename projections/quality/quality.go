@@ -21,8 +21,11 @@
 package quality
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/evcrm/evcrm/domain/complaint"
 	"github.com/evcrm/evcrm/domain/customer"
@@ -55,6 +58,7 @@ func (Projection) EventTypes() []string {
 		complaint.NonconformityRaisedFromComplaint{}.EventType(), complaint.ComplaintReopened{}.EventType(),
 
 		customer.CustomerRegistered{}.EventType(), customer.CustomerSegmentChanged{}.EventType(),
+		customer.CustomerErased{}.EventType(),
 		feedback.FeedbackSubmitted{}.EventType(), feedback.FeedbackWithdrawn{}.EventType(),
 
 		nonconformity.NonconformityRaised{}.EventType(), nonconformity.NonconformityAnalysisStarted{}.EventType(),
@@ -240,6 +244,12 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 
 func queue(b *projections.Batch, e *projections.Event) error {
 	switch d := e.Data.(type) {
+	case customer.CustomerErased:
+		// The complainant's words are personal (docs/privacy.md); severity,
+		// dates, outcome, root cause and satisfaction stay for the auditor.
+		// Constants, so a rebuild writes the same.
+		b.Queue(e, `UPDATE rm_quality_complaints SET description = '[erased]', remedy_sought = NULL, decision = NULL,
+			remedy_offered = NULL WHERE customer_id = $1`, d.CustomerID)
 	case complaint.ComplaintReceived:
 		b.Queue(e, `INSERT INTO rm_quality_complaints (complaint_id, reference, customer_id, channel, description, remedy_sought,
 			severity, status, order_id, case_id, received_at, acknowledgement_due, updated_at)
@@ -293,7 +303,7 @@ func queue(b *projections.Batch, e *projections.Event) error {
 			has_comment, submitted_at)
 			VALUES ($1, $2, (SELECT segment FROM rm_quality_customer_segments WHERE customer_id = $2), $3, $4, $5, $6, $7, $8, $9)`,
 			d.FeedbackID, d.CustomerID, projections.Text(kind), projections.UUID(id), string(d.Method), d.CSAT, d.NPS,
-			d.Comment != "", d.SubmittedAt)
+			d.Comment != "" || erasedField(e.RecordedEvent.Data, "comment"), d.SubmittedAt)
 	case feedback.FeedbackWithdrawn:
 		b.QueueOne(e, `UPDATE rm_quality_feedback SET withdrawn_at = $2 WHERE feedback_id = $1`, d.FeedbackID, d.WithdrawnAt)
 
@@ -385,4 +395,18 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// erasedField reports whether a personal field of the stored event was
+// erased (docs/privacy.md): that it existed is a non-personal fact, so a
+// rebuild after erasure counts the comment as a live projection did.
+func erasedField(raw json.RawMessage, field string) bool {
+	if !bytes.Contains(raw, []byte(`"$erased"`)) {
+		return false
+	}
+	var m struct {
+		Erased []string `json:"$erased"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	return slices.Contains(m.Erased, field)
 }

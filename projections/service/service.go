@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/evcrm/evcrm/domain/customer"
 	"github.com/evcrm/evcrm/domain/servicecase"
 	"github.com/evcrm/evcrm/projections"
 	"github.com/jackc/pgx/v5"
@@ -39,6 +40,7 @@ func (Projection) EventTypes() []string {
 		servicecase.CaseResumed{}.EventType(), servicecase.CaseEscalated{}.EventType(),
 		servicecase.CaseResolved{}.EventType(), servicecase.CaseClosed{}.EventType(),
 		servicecase.CaseReopened{}.EventType(),
+		customer.CustomerErased{}.EventType(),
 	}
 }
 
@@ -97,6 +99,9 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []projections.Eve
 	for i := range events {
 		e := &events[i]
 		switch d := e.Data.(type) {
+		case customer.CustomerErased:
+			// The case's subject is personal (docs/privacy.md); a constant, so a rebuild writes the same.
+			b.Queue(e, `UPDATE rm_service_cases SET subject = '[erased]' WHERE customer_id = $1`, d.CustomerID)
 		case servicecase.CaseOpened:
 			policy := any(nil)
 			if d.SLA != nil {

@@ -184,11 +184,17 @@ func recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses bodies over limit bytes: at once when Content-Length
-// says so, else when reading passes the limit.
-func limitBody(limit int64) func(http.Handler) http.Handler {
+// limitBody refuses bodies over limit bytes (importLimit for the CSV
+// import batches): at once when Content-Length says so, else when reading
+// passes the limit.
+func limitBody(limit, importLimit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			limit := limit
+			if isImport(r) {
+				limit = importLimit
+				extendDeadlines(w)
+			}
 			if r.ContentLength > limit {
 				writeProblem(w, r, newProblem(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit)))
 				return

@@ -60,8 +60,11 @@ type Options struct {
 		prometheus.Registerer
 		prometheus.Gatherer
 	}
-	MaxBodyBytes int64  // default 1 MiB
-	Version      string // API version shown in the OpenAPI document
+	MaxBodyBytes int64 // default 1 MiB
+	// MaxImportBytes bounds the CSV body of POST /v1/import/{kind}
+	// (default 8 MiB).
+	MaxImportBytes int64
+	Version        string // API version shown in the OpenAPI document
 	// DefaultSource is the source stamped on events when the client sends
 	// no Source-App header (default "api").
 	DefaultSource string
@@ -120,6 +123,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.MaxImportBytes <= 0 {
+		opts.MaxImportBytes = DefaultMaxImportBytes
+	}
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
@@ -147,12 +153,13 @@ func New(opts Options) (*Server, error) {
 	root.Get("/docs/assets/*", docs.ServeHTTP)
 
 	// The API proper: body limit, then huma.
-	s.api = humachi.New(root.With(limitBody(opts.MaxBodyBytes), checkBodyText), humaConfig(opts.Version))
+	s.api = humachi.New(root.With(limitBody(opts.MaxBodyBytes, opts.MaxImportBytes), checkBodyText), humaConfig(opts.Version))
 	s.api.UseMiddleware(authenticate(s.api, opts.Auth), checkParams(s.api))
 	s.handler = root
 
 	s.registerStreams()
 	s.registerCommands()
+	s.registerImport()
 	setRegistryEnums(s.api.OpenAPI().Components.Schemas, schemaPrefix)
 	return s, nil
 }

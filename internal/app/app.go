@@ -132,6 +132,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, version st
 		Logger:          logger,
 		Metrics:         a.Metrics,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
+		MaxImportBytes:  cfg.MaxImportBytes,
 		Version:         version,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	})

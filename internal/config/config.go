@@ -25,6 +25,7 @@ type Config struct {
 	LogLevel        string        // EVCRM_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // EVCRM_LOG_FORMAT: text or json
 	MaxBodyBytes    int64         // EVCRM_MAX_BODY_BYTES: request body limit (default 1 MiB)
+	MaxImportBytes  int64         // EVCRM_MAX_IMPORT_BYTES: CSV body limit of POST /v1/import/{kind} (default 8 MiB)
 	ShutdownTimeout time.Duration // EVCRM_SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	Tenant          string        // EVCRM_TENANT: default tenant stamped on events
 	MaxBackdate     time.Duration // EVCRM_MAX_BACKDATE: how far back a client's Occurred-At may lie (default 8784h, 366 days)
@@ -74,6 +75,7 @@ func FromEnv() Config {
 		LogLevel:        env("EVCRM_LOG_LEVEL", "info"),
 		LogFormat:       env("EVCRM_LOG_FORMAT", "text"),
 		MaxBodyBytes:    1 << 20,
+		MaxImportBytes:  8 << 20,
 		ShutdownTimeout: 15 * time.Second,
 		Tenant:          env("EVCRM_TENANT", "default"),
 		MaxBackdate:     commands.DefaultMaxBackdate,
@@ -97,6 +99,9 @@ func FromEnv() Config {
 	}
 	if v, err := strconv.ParseInt(os.Getenv("EVCRM_MAX_BODY_BYTES"), 10, 64); err == nil {
 		c.MaxBodyBytes = v
+	}
+	if v, err := strconv.ParseInt(os.Getenv("EVCRM_MAX_IMPORT_BYTES"), 10, 64); err == nil {
+		c.MaxImportBytes = v
 	}
 	if v, err := time.ParseDuration(os.Getenv("EVCRM_SHUTDOWN_TIMEOUT")); err == nil {
 		c.ShutdownTimeout = v
@@ -149,6 +154,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("max body bytes must be positive"))
+	}
+	if c.MaxImportBytes < 0 {
+		errs = append(errs, errors.New("EVCRM_MAX_IMPORT_BYTES must not be negative"))
 	}
 	if c.MaxBackdate <= 0 {
 		errs = append(errs, errors.New("EVCRM_MAX_BACKDATE must be a positive duration, e.g. 8784h"))

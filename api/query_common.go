@@ -80,6 +80,7 @@ func RegisterQueries(s *Server, opts QueryOptions) error {
 	r.registerPipeline()
 	r.registerService()
 	r.registerQuality()
+	r.registerObjectives()
 	r.registerCustomer()
 	r.registerAnalytics()
 	setRegistryEnums(s.api.OpenAPI().Components.Schemas, schemaPrefix)

@@ -61,7 +61,7 @@ func RegisterDomain(d *Dispatcher, deps Deps) error {
 	for _, catalogue := range []func(*Dispatcher, Deps) Catalogue{
 		customerCatalogue, interactionCatalogue, campaignCatalogue, leadCatalogue, opportunityCatalogue,
 		orderCatalogue, caseCatalogue, complaintCatalogue, feedbackCatalogue, nonconformityCatalogue,
-		accessCatalogue,
+		accessCatalogue, objectiveCatalogue,
 	} {
 		RegisterCatalogue(d, catalogue(d, deps))
 	}

@@ -117,6 +117,9 @@ func TestGolden(t *testing.T) {
 		{"customer_timeline", func() (any, error) { return q.Timeline(ctx, acme, queries.TimelineFilter{Limit: 500}) }},
 		{"analytics_daily", func() (any, error) { return q.DailyEvents(ctx, january, nil) }},
 		{"analytics_funnel", func() (any, error) { return q.Funnel(ctx, uuid.Nil) }},
+		{"quality_objectives", func() (any, error) {
+			return q.ObjectivesReview(ctx, queries.Period{From: january.From, To: january.From.AddDate(0, 2, 0)})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, err := tc.run()

@@ -235,6 +235,11 @@ type ServiceMonth struct {
 	UnderSLA   int64    `json:"under_sla"`
 	Breached   int64    `json:"breached"`
 	BreachRate *float64 `json:"breach_rate_percent"`
+	// FirstResponseDue: cases under SLA whose first response was given or
+	// is overdue now; FirstResponseOnTime those answered by the deadline.
+	FirstResponseDue       int64    `json:"first_response_due"`
+	FirstResponseOnTime    int64    `json:"first_response_on_time"`
+	FirstResponseWithinSLA *float64 `json:"first_response_within_sla_percent"`
 }
 
 // ServiceMetrics are first-response and resolution times and SLA breach
@@ -258,13 +263,17 @@ func (q *Queries) ServiceMetrics(ctx context.Context, queue string, p Period) (S
 				CASE WHEN resolved_at IS NOT NULL THEN (extract(epoch FROM resolved_at - opened_at) - paused_seconds) / 3600 END AS res,
 				sla_policy IS NOT NULL AS sla,
 				first_response_breached OR resolution_breached OR first_response_met = false OR resolution_met = false
-					OR (status = 'open' AND next_due < $3) AS breached
+					OR (status = 'open' AND next_due < $3) AS breached,
+				sla_policy IS NOT NULL AND (first_response_met IS NOT NULL OR first_response_breached
+					OR (first_response_at IS NULL AND first_response_due < $3)) AS fr_due,
+				sla_policy IS NOT NULL AND first_response_met IS TRUE AND NOT first_response_breached AS fr_on_time
 			FROM rm_service_cases WHERE tenant = $tenant AND opened_at >= $1 AND opened_at < $2 AND ($4 = '' OR queue = $4)
 		)
 		SELECT month, count(*),
 			count(fr), avg(fr)::float8, (percentile_cont(0.5) WITHIN GROUP (ORDER BY fr))::float8, (percentile_cont(0.9) WITHIN GROUP (ORDER BY fr))::float8,
 			count(res), avg(res)::float8, (percentile_cont(0.5) WITHIN GROUP (ORDER BY res))::float8, (percentile_cont(0.9) WITHIN GROUP (ORDER BY res))::float8,
-			count(*) FILTER (WHERE sla), count(*) FILTER (WHERE sla AND breached)
+			count(*) FILTER (WHERE sla), count(*) FILTER (WHERE sla AND breached),
+			count(*) FILTER (WHERE fr_due), count(*) FILTER (WHERE fr_due AND fr_on_time)
 		FROM c GROUP BY month ORDER BY month`, p.From, p.To, q.now(), queue)
 	if err != nil {
 		return out, fmt.Errorf("queries: service metrics: %w", err)
@@ -272,11 +281,12 @@ func (q *Queries) ServiceMetrics(ctx context.Context, queue string, p Period) (S
 	var m ServiceMonth
 	fr, res := &m.FirstResponseMinutes, &m.ResolutionHours
 	if _, err := pgx.ForEachRow(rows, []any{&m.Month, &m.Opened, &fr.Count, &fr.Mean, &fr.Median, &fr.P90,
-		&res.Count, &res.Mean, &res.Median, &res.P90, &m.UnderSLA, &m.Breached}, func() error {
+		&res.Count, &res.Mean, &res.Median, &res.P90, &m.UnderSLA, &m.Breached, &m.FirstResponseDue, &m.FirstResponseOnTime}, func() error {
 		for _, d := range []*Durations{fr, res} {
 			d.Mean, d.Median, d.P90 = round1p(d.Mean), round1p(d.Median), round1p(d.P90)
 		}
 		m.BreachRate = ratio(m.Breached, m.UnderSLA)
+		m.FirstResponseWithinSLA = ratio(m.FirstResponseOnTime, m.FirstResponseDue)
 		out.Months = append(out.Months, m)
 		return nil
 	}); err != nil {

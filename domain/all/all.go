@@ -19,6 +19,7 @@ import (
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/nonconformity"
+	"github.com/evcrm/evcrm/domain/objective"
 	_ "github.com/evcrm/evcrm/domain/operations" // operators' events: no aggregate decides them
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/order"
@@ -46,5 +47,6 @@ func Aggregates() []Aggregate {
 		{feedback.Category, feedback.Commands(), func() domain.Decider { return new(feedback.State) }},
 		{nonconformity.Category, nonconformity.Commands(), func() domain.Decider { return new(nonconformity.State) }},
 		{access.Category, access.Commands(), func() domain.Decider { return new(access.State) }},
+		{objective.Category, objective.Commands(), func() domain.Decider { return new(objective.State) }},
 	}
 }

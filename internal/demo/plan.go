@@ -30,6 +30,7 @@ import (
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/nonconformity"
+	"github.com/evcrm/evcrm/domain/objective"
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/requirement"
@@ -85,8 +86,60 @@ func Plan(cfg Config) ([]Step, error) {
 	for i := range g.steps {
 		g.steps[i].Key = fmt.Sprintf("demo/%d/%d", cfg.Seed, i)
 	}
-	return g.steps, nil
+	// The quality objectives come first, with keys of their own (so the
+	// stories' keys stay those of earlier releases).
+	sets, change := g.objectives()
+	steps := append(sets, g.steps...)
+	at, _ := slices.BinarySearchFunc(steps[len(sets):], change.OccurredAt, func(s Step, t time.Time) int {
+		if s.OccurredAt.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return slices.Insert(steps, len(sets)+at, change), nil
 }
+
+// objectives sets the quality objectives of the demo organisation at the
+// start of its history, and raises one target half-way (change).
+func (g *gen) objectives() (sets []Step, change Step) {
+	type def struct {
+		name   string
+		metric objective.Metric
+		gran   objective.Granularity
+		cmp    objective.Comparator
+		target float64
+	}
+	defs := []def{
+		{"Complaints acknowledged within their deadline", objective.ComplaintsAcknowledgedOnTime, objective.Quarter, objective.AtLeast, 95},
+		{"Net promoter score", objective.NPS, objective.Month, objective.AtLeast, 30},
+		{"Win rate", objective.WinRate, objective.Quarter, objective.AtLeast, 25},
+		{"First response within SLA", objective.FirstResponseWithinSLA, objective.Month, objective.AtLeast, 90},
+		{"Mean CSAT", objective.CSATAverage, objective.Month, objective.AtLeast, 4},
+		{"SLA breach rate", objective.SLABreachRate, objective.Month, objective.AtMost, 10},
+	}
+	var steps []Step
+	key := func() string { return fmt.Sprintf("demo/%d/objective/%d", g.seed, len(steps)) }
+	id := func(i int) uuid.UUID {
+		return uuid.NewSHA1(demoNamespace, fmt.Appendf(nil, "objective/%d/%d", g.seed, i))
+	}
+	for i, d := range defs {
+		steps = append(steps, Step{OccurredAt: g.start, Actor: "user:lena", Key: key(), Command: objective.SetObjective{
+			ObjectiveID: id(i), Name: d.name, Metric: d.metric, Granularity: d.gran, Comparator: d.cmp, Target: d.target,
+			EffectiveFrom: d.gran.PeriodStart(g.start), Owner: "quality manager",
+			Note: "Set in the management review before the period (ISO 9001 6.2).",
+		}})
+	}
+	// Half-way, the management review raises the NPS target from the next month on.
+	mid := g.start.Add(g.end.Sub(g.start) / 2)
+	change = Step{OccurredAt: mid, Actor: "user:lena", Key: key(), Command: objective.ChangeObjectiveTarget{
+		ObjectiveID: id(1), Comparator: objective.AtLeast, Target: 35, EffectiveFrom: objective.Month.Next(objective.Month.PeriodStart(mid)),
+		Reason: "Raised in the management review after two months above target.",
+	}}
+	return steps, change
+}
+
+// demoNamespace names the IDs the demo derives rather than draws.
+var demoNamespace = uuid.MustParse("6d1b0c52-0d7e-4a4b-9a55-2f6a0c0de0b1")
 
 type gen struct {
 	rng        *rand.Rand

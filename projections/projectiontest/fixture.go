@@ -11,6 +11,7 @@ import (
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/nonconformity"
+	"github.com/evcrm/evcrm/domain/objective"
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/requirement"
@@ -217,4 +218,16 @@ func Fixture(s *Scenario) {
 	Do[customer.State](s, customer.Category, customer.ChangeCustomerSegment{CustomerID: bob, Segment: "enterprise"})
 	Do[customer.State](s, customer.Category, customer.WithdrawConsent{CustomerID: bob, Purpose: "newsletter", Channel: customer.ChannelEmail,
 		Source: "email"})
+
+	// Quality objectives: one revised, one retired (last, so the positions
+	// of everything above stay those of the other golden files).
+	s.Actor, s.Role = "user:quinn", "quality"
+	Do[objective.State](s, objective.Category, objective.SetObjective{ObjectiveID: ID("obj/nps"), Name: "NPS", Metric: objective.NPS,
+		Granularity: objective.Month, Comparator: objective.AtLeast, Target: 30, EffectiveFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Owner: "quality"})
+	Do[objective.State](s, objective.Category, objective.ChangeObjectiveTarget{ObjectiveID: ID("obj/nps"), Comparator: objective.AtLeast, Target: 35,
+		EffectiveFrom: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Reason: "management review"})
+	Do[objective.State](s, objective.Category, objective.SetObjective{ObjectiveID: ID("obj/ack"), Name: "Complaints acknowledged in time",
+		Metric: objective.ComplaintsAcknowledgedOnTime, Granularity: objective.Quarter, Comparator: objective.AtLeast, Target: 95,
+		EffectiveFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	Do[objective.State](s, objective.Category, objective.RetireObjective{ObjectiveID: ID("obj/ack"), Reason: "replaced"})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/evcrm/evcrm/domain/interaction"
 	"github.com/evcrm/evcrm/domain/lead"
 	"github.com/evcrm/evcrm/domain/nonconformity"
+	"github.com/evcrm/evcrm/domain/objective"
 	"github.com/evcrm/evcrm/domain/opportunity"
 	"github.com/evcrm/evcrm/domain/order"
 	"github.com/evcrm/evcrm/domain/requirement"
@@ -57,8 +58,25 @@ func (r *RandomHistory) money() domain.Money {
 	return domain.Money{Amount: int64(1+r.rng.IntN(500)) * 1000, Currency: cur}
 }
 
-// Run tries n random commands.
+// Run tries n random commands, between setting quality objectives and
+// revising and retiring them.
 func (r *RandomHistory) Run(n int) {
+	obj := []uuid.UUID{r.id("objective"), r.id("objective")}
+	for i, m := range []objective.Metric{objective.NPS, objective.WinRate} {
+		if try[objective.State](r, objective.Category, objective.SetObjective{ObjectiveID: obj[i], Name: fmt.Sprint("Objective ", r.n),
+			Metric: m, Granularity: objective.Month, Comparator: objective.AtLeast, Target: 20}) {
+			r.Accepted++
+		}
+	}
+	defer func() {
+		if try[objective.State](r, objective.Category, objective.ChangeObjectiveTarget{ObjectiveID: obj[0], Comparator: objective.AtLeast,
+			Target: 25, Reason: "raised"}) {
+			r.Accepted++
+		}
+		if try[objective.State](r, objective.Category, objective.RetireObjective{ObjectiveID: obj[1], Reason: "done"}) {
+			r.Accepted++
+		}
+	}()
 	for range n {
 		r.s.Advance(time.Duration(r.rng.IntN(12*60)) * time.Minute)
 		r.s.Actor = []string{"user:alice", "user:bruno", "user:sam", "system:sla"}[r.rng.IntN(4)]

@@ -6,6 +6,7 @@ import (
 	"github.com/evcrm/evcrm/projections"
 	"github.com/evcrm/evcrm/projections/analytics"
 	"github.com/evcrm/evcrm/projections/customer360"
+	"github.com/evcrm/evcrm/projections/objectives"
 	"github.com/evcrm/evcrm/projections/pipeline"
 	"github.com/evcrm/evcrm/projections/quality"
 	"github.com/evcrm/evcrm/projections/service"
@@ -18,6 +19,8 @@ const (
 	Quality   = quality.Name
 	Customer  = customer360.Name
 	Analytics = analytics.Name
+	// Objectives are the quality objectives and their targets.
+	Objectives = objectives.Name
 )
 
 // All returns every read model's projection.
@@ -28,5 +31,6 @@ func All() []projections.Projection {
 		quality.Projection{},
 		customer360.Projection{},
 		analytics.Projection{},
+		objectives.Projection{},
 	}
 }

@@ -52,7 +52,10 @@ func TestEndpointsDocUpToDate(t *testing.T) {
 		if rows[i].tag != rows[j].tag {
 			return rows[i].tag < rows[j].tag
 		}
-		return rows[i].path < rows[j].path
+		if rows[i].path != rows[j].path {
+			return rows[i].path < rows[j].path
+		}
+		return rows[i].method < rows[j].method // GET and POST of one path
 	})
 	var sb strings.Builder
 	sb.WriteString("# HTTP API endpoints\n\n")

@@ -56,7 +56,7 @@ func TestEveryRouteIsolatesTenants(t *testing.T) {
 	}
 	collection := map[string]string{"customers": "customer", "cases": "case", "complaints": "complaint", "opportunities": "opportunity",
 		"orders": "order", "leads": "lead", "campaigns": "campaign", "nonconformities": "nonconformity", "feedback": "feedback",
-		"interactions": "interaction"}
+		"interactions": "interaction", "objectives": "objective"}
 
 	// globex's tokens, one per role.
 	tokens := apistore.NewTokens(b.db.Pool)
@@ -91,7 +91,8 @@ func TestEveryRouteIsolatesTenants(t *testing.T) {
 			operations++
 			path := p
 			if strings.Contains(p, "{id}") {
-				coll, _, _ := strings.Cut(strings.TrimPrefix(p, "/v1/"), "/")
+				// Quality objectives live under /v1/quality/.
+				coll, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(p, "/v1/"), "quality/"), "/")
 				cat, ok := collection[coll]
 				if !ok {
 					t.Errorf("%s %s: which records does {id} name?", method, p)

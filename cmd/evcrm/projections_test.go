@@ -12,6 +12,7 @@ import (
 	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/pgtest"
 	"github.com/evcrm/evcrm/projections"
+	"github.com/evcrm/evcrm/projections/readmodels"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -60,7 +61,7 @@ func TestProjectionsCommands(t *testing.T) {
 	}
 
 	out, _, err := runCLI(t, "projections", "status", url)
-	if err != nil || strings.Count(out, "missing") != 5 {
+	if err != nil || strings.Count(out, "missing") != len(readmodels.All()) {
 		t.Fatalf("status before any build: %v\n%s", err, out)
 	}
 	if _, _, err := runCLI(t, "projections", "rebuild", url); err == nil {

@@ -17,7 +17,7 @@ endif
 
 BIN := bin/evcrm
 
-.PHONY: run test bench lint migrate build db brokers chromium clean docs docs-assets fuzz soak
+.PHONY: run demo keys test bench lint migrate build db brokers chromium clean docs docs-assets fuzz soak
 
 build:
 	$(GO) build -o $(BIN) ./cmd/evcrm
@@ -35,17 +35,36 @@ endif
 chromium:
 	@bash $(CHROMIUM_UP)
 
-run: db build
-	$(BIN) migrate
+# `make run` is the single-machine default with its evidence and privacy on: on first use
+# it writes a checkpoint signing key and a personal-data master key to $(KEYS_DIR)/ (mode
+# 0600, git-ignored; keep them out of the database's backups) unless EVCRM_AUDIT_KEY[_FILE]
+# or EVCRM_PRIVACY_KEY[_FILE] are set. The auditors' public key is in $(KEYS_DIR)/audit.pub.
+KEYS_DIR ?= .evcrm
+WITH_KEYS = EVCRM_AUDIT_KEY_FILE="$${EVCRM_AUDIT_KEY_FILE:-$$([ -n "$${EVCRM_AUDIT_KEY:-}" ] || echo $(KEYS_DIR)/audit.key)}" \
+	EVCRM_PRIVACY_KEY_FILE="$${EVCRM_PRIVACY_KEY_FILE:-$$([ -n "$${EVCRM_PRIVACY_KEY:-}" ] || echo $(KEYS_DIR)/privacy.key)}"
+
+keys: build
+	@mkdir -p $(KEYS_DIR)
+	@[ -n "$${EVCRM_AUDIT_KEY_FILE:-}$${EVCRM_AUDIT_KEY:-}" ] || [ -f $(KEYS_DIR)/audit.key ] || \
+		$(BIN) audit keygen --out $(KEYS_DIR)/audit.key > $(KEYS_DIR)/audit.pub
+	@[ -n "$${EVCRM_PRIVACY_KEY_FILE:-}$${EVCRM_PRIVACY_KEY:-}" ] || [ -f $(KEYS_DIR)/privacy.key ] || \
+		$(BIN) privacy keygen --out $(KEYS_DIR)/privacy.key >/dev/null
+
+run: db build keys
+	$(WITH_KEYS) $(BIN) migrate
 	@echo "evcrm: serving on $${EVCRM_ADDR:-:8080}. Load demo data from another terminal with:"
-	@echo "  $(BIN) demo --customers 100 --url direct"
+	@echo "  make demo"
 	@echo "or through the HTTP API with an admin token (evcrm token create --role admin --name demo):"
 	@echo "  EVCRM_TOKEN=<token> $(BIN) demo --customers 100 --url http://localhost$${EVCRM_ADDR:-:8080}"
 	@echo "Then open http://localhost$${EVCRM_ADDR:-:8080}/console and sign in with a token (evcrm token create --role quality --name you)."
-	$(BIN) serve
+	$(WITH_KEYS) $(BIN) serve
 
-migrate: db build
-	$(BIN) migrate
+# Demo data written directly to the event store of `make run` (same keys, so personal data is encrypted).
+demo: db build keys
+	$(WITH_KEYS) $(BIN) demo --customers $${CUSTOMERS:-100} --url direct
+
+migrate: db build keys
+	$(WITH_KEYS) $(BIN) migrate
 
 test: db brokers chromium
 	$(GO) test -race -count=1 -timeout 15m ./...

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -52,18 +53,43 @@ func (r *recorder) WriteHeader(status int) {
 // get calls GET path?query on the API as the session and decodes the JSON
 // answer into out.
 func (c *Console) get(r *http.Request, s *session, path string, query url.Values, out any) error {
+	rec, err := c.call(r, s, http.MethodGet, path, query, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+		return fmt.Errorf("console: decoding %s: %w", path, err)
+	}
+	return nil
+}
+
+// call calls method path?query on the API as the session, with body (when
+// not nil) as JSON, and returns the answer; a status of 300 or more is an
+// *apiError.
+func (c *Console) call(r *http.Request, s *session, method, path string, query url.Values, body any) (*recorder, error) {
 	u := path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("console: encoding %s: %w", u, err)
+		}
+		rd = bytes.NewReader(b)
+	}
 	// A fresh routing context: the API routes the call from its root.
 	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("console: building %s: %w", u, err)
+		return nil, fmt.Errorf("console: building %s: %w", u, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set(api.CorrelationHeader, api.CorrelationID(r.Context()))
 	req.Header.Set("Source-App", "console")
 	rec := &recorder{header: http.Header{}}
@@ -76,12 +102,9 @@ func (c *Console) get(r *http.Request, s *session, path string, query url.Values
 		if err := json.Unmarshal(rec.body.Bytes(), &e.Problem); err != nil || e.Detail == "" {
 			e.Detail = http.StatusText(rec.status)
 		}
-		return e
+		return nil, e
 	}
-	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
-		return fmt.Errorf("console: decoding %s: %w", path, err)
-	}
-	return nil
+	return rec, nil
 }
 
 // statusOf is the HTTP status a page answers for err.
@@ -90,7 +113,7 @@ func statusOf(err error) int {
 	if errors.As(err, &ae) {
 		switch ae.Status {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusBadRequest,
-			http.StatusUnprocessableEntity, http.StatusGatewayTimeout, http.StatusServiceUnavailable:
+			http.StatusUnprocessableEntity, http.StatusConflict, http.StatusGatewayTimeout, http.StatusServiceUnavailable:
 			return ae.Status
 		}
 	}

@@ -54,9 +54,6 @@ type Options struct {
 	SecureCookies bool
 	// IdleTimeout ends an unused session (default 30 min); MaxAge any (12 h).
 	IdleTimeout, MaxAge time.Duration
-	// AuditPackURL, when set, is linked from the quality and audit pages
-	// as the PDF audit pack of a period (from= and to= are appended).
-	AuditPackURL string
 }
 
 // Console serves the pages.
@@ -158,6 +155,9 @@ func (c *Console) routes() {
 	m.Get(b+"/service", c.page(api.ServiceReaders, c.service))
 	m.Get(b+"/quality", c.page(api.QualityReaders, c.quality))
 	m.Get(b+"/quality/report.csv", c.page(api.QualityReaders, c.qualityCSV))
+	// The period's audit pack and its PDF report (POST /v1/audit/packs).
+	m.Post(b+"/quality/report.pdf", c.page(api.AuditReaders, c.qualityPDF))
+	m.Post(b+"/audit/pack", c.page(api.AuditReaders, c.auditPack))
 	m.Get(b+"/quality/complaints", c.page(api.QualityReaders, c.complaints))
 	m.Get(b+"/quality/complaints/{id}", c.page(api.QualityReaders, c.complaint))
 	m.Get(b+"/customers", c.page(api.CustomerReaders, c.customerLookup))
@@ -229,6 +229,11 @@ func (c *Console) page(roles []auth.Role, h handler) http.HandlerFunc {
 			var ae *apiError
 			if errors.As(err, &ae) {
 				msg = ae.Detail
+				for _, fe := range ae.Errors {
+					if fe != nil && fe.Message != "" {
+						msg += "; " + strings.TrimPrefix(fe.Location, "query.") + " " + fe.Message
+					}
+				}
 			}
 			switch status {
 			case http.StatusUnauthorized:

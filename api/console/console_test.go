@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evcrm/evcrm/audit"
 	"github.com/evcrm/evcrm/eventstore/postgres"
 	"github.com/evcrm/evcrm/internal/apistore"
 	"github.com/evcrm/evcrm/internal/app"
@@ -27,6 +28,9 @@ import (
 type env struct {
 	url    string
 	tokens map[auth.Role]string
+	// verifierKey checks the audit packs the console hands out.
+	verifierKey string
+	tenant      string
 }
 
 func setup(t *testing.T) *env {
@@ -44,6 +48,11 @@ func setup(t *testing.T) *env {
 	cfg.EventStore = "postgres"
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.Audit.CheckpointInterval = time.Second
+	skey, vkey, err := audit.GenerateKey("evcrm.test/console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Audit.KeyFile, cfg.Audit.Key = "", skey
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError})), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +65,7 @@ func setup(t *testing.T) *env {
 	if _, err := demo.Load(ctx, steps, demo.Direct{Dispatcher: a.Dispatcher, Tenant: cfg.Tenant}, nil); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{tokens: map[auth.Role]string{}}
+	e := &env{tokens: map[auth.Role]string{}, verifierKey: vkey, tenant: cfg.Tenant}
 	for _, r := range auth.Roles {
 		tok, _, err := a.Tokens.Create(ctx, "console-"+string(r), r, cfg.Tenant, time.Time{})
 		if err != nil {

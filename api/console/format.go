@@ -207,10 +207,6 @@ func months(now time.Time, n int) ([]string, time.Time, time.Time) {
 	return out, first, first.AddDate(0, n, 0)
 }
 
-func jsonObject(raw []byte, m *map[string]any) bool {
-	return json.Unmarshal(raw, m) == nil && *m != nil
-}
-
 // caseList is the argument of the "cases" template.
 type caseList struct {
 	V     view

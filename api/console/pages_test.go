@@ -20,6 +20,7 @@ func TestConsole(t *testing.T) {
 	e := setup(t)
 	t.Run("PagesForEveryRole", func(t *testing.T) { testPagesForEveryRole(t, e) })
 	t.Run("Session", func(t *testing.T) { testSession(t, e) })
+	t.Run("Downloads", func(t *testing.T) { testDownloads(t, e) })
 	t.Run("Browser", func(t *testing.T) { testBrowser(t, e) })
 }
 
@@ -68,7 +69,7 @@ func testPagesForEveryRole(t *testing.T, e *env) {
 		{"/console/customers", api.CustomerReaders, []string{"Customer ID"}},
 		{"/console/customers/" + customer, api.CustomerReaders, []string{"Timeline", "Open opportunities"}},
 		{"/console/audit", api.AuditReaders, []string{"Verification status", "Events in the log"}},
-		{"/console/audit/records/" + stream, api.AuditReaders, []string{"State as of", "who, when, why, from which app", "CustomerRegistered"}},
+		{"/console/audit/records/" + stream, api.AuditReaders, []string{"State as of", "As known then", "In business time", "display_name", "who, when, why, from which app", "CustomerRegistered"}},
 		{"/console/audit/records/" + stream + "?as_of=2001-01-01T00:00", api.AuditReaders, []string{"0 events known"}},
 		{"/console/audit/trace/" + corr, api.AuditReaders, []string{"events across"}},
 	}

@@ -71,16 +71,16 @@ func bySegment(rows []queries.Satisfaction, ms []string, pick func(queries.Satis
 	return out
 }
 
-// reportPeriod reads from= and to= (dates); default: the six months up to
+// reportPeriod reads from= and to= (dates, of the query or a POST form); default: the six months up to
 // now's, whole months.
 func (c *Console) reportPeriod(r *http.Request) (from, to time.Time, err error) {
 	_, from, to = months(c.opts.Now(), 6)
-	if v := r.URL.Query().Get("from"); v != "" {
+	if v := r.FormValue("from"); v != "" {
 		if from, err = time.Parse(time.DateOnly, v); err != nil {
 			return from, to, badRequest("from must be a date, 2026-01-31")
 		}
 	}
-	if v := r.URL.Query().Get("to"); v != "" {
+	if v := r.FormValue("to"); v != "" {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
 			return from, to, badRequest("to must be a date, 2026-01-31")
@@ -103,14 +103,16 @@ func monthsBetween(from, to time.Time) []string {
 }
 
 type qualityData struct {
-	Report          queries.QualityReport
-	From, To        string
-	Months          []string
-	NPS, CSAT       any
-	NPSAll          any
-	Board           []boardColumn
-	CSVLink, PDFURL string
-	Customers       bool
+	Report    queries.QualityReport
+	From, To  string
+	Months    []string
+	NPS, CSAT any
+	NPSAll    any
+	Board     []boardColumn
+	CSVLink   string
+	Customers bool
+	// Downloads: the role may export the audit pack and its PDF report.
+	Downloads bool
 }
 
 type boardColumn struct {
@@ -150,9 +152,7 @@ func (c *Console) quality(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	q := url.Values{"from": {d.From}, "to": {d.To}}
 	d.CSVLink = c.opts.Base + "/quality/report.csv?" + q.Encode()
-	if c.opts.AuditPackURL != "" {
-		d.PDFURL = c.opts.AuditPackURL + "?" + period(from, to).Encode()
-	}
+	d.Downloads = s.principal.Allowed(api.AuditReaders)
 	c.render(w, r, s, http.StatusOK, "quality", "Quality report", "quality", d)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -65,7 +66,8 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s *session) e
 type auditData struct {
 	Checkpoint api.AuditCheckpoint
 	Age        string
-	PackURL    string
+	// From and To (inclusive) are the default period of the audit pack.
+	From, To string
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -76,7 +78,8 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) erro
 	if !d.Checkpoint.Time.IsZero() {
 		d.Age = span(c.opts.Now().Sub(d.Checkpoint.Time))
 	}
-	d.PackURL = c.opts.AuditPackURL
+	_, from, to := months(c.opts.Now(), 6)
+	d.From, d.To = day(from), day(to.AddDate(0, 0, -1))
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", "audit", d)
 	return nil
 }
@@ -84,12 +87,21 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) erro
 type recordData struct {
 	Record api.RecordAsOf
 	AsOf   string
-	State  map[string]any
-	Fields []string
+	State  []stateRow
+}
+
+// stateRow is one field of the record's state as of a time: as the system
+// knew it then, and as it stood in business time (backdated facts in).
+type stateRow struct {
+	Field            string
+	Known, Business  any
+	InKnown, InBiz   bool
+	DiffersInBizTime bool
 }
 
 // record is a record's history as known at a time (default: now), with
-// the latest value of each field recorded by then.
+// its state then: the API folds the events with the record's aggregate,
+// once as recorded by then and once as occurred by then.
 func (c *Console) record(w http.ResponseWriter, r *http.Request, s *session) error {
 	stream := chi.URLParam(r, "stream")
 	asOf := c.opts.Now().UTC().Add(time.Minute).Truncate(time.Second)
@@ -100,20 +112,23 @@ func (c *Console) record(w http.ResponseWriter, r *http.Request, s *session) err
 		}
 		asOf = t
 	}
-	d := recordData{AsOf: asOf.Format("2006-01-02T15:04:05"), State: map[string]any{}}
+	d := recordData{AsOf: asOf.Format("2006-01-02T15:04:05")}
 	if err := c.get(r, s, "/v1/audit/records/"+url.PathEscape(stream), url.Values{"as_of": {asOf.Format(time.RFC3339)}}, &d.Record); err != nil {
 		return err
 	}
-	for _, e := range d.Record.Known {
-		var m map[string]any
-		if jsonObject(e.Data, &m) {
-			for _, k := range slices.Sorted(maps.Keys(m)) {
-				if _, seen := d.State[k]; !seen {
-					d.Fields = append(d.Fields, k)
-				}
-				d.State[k] = m[k]
-			}
+	known, biz := d.Record.StateKnown, d.Record.StateBusiness
+	keys := slices.Sorted(maps.Keys(known))
+	for k := range biz {
+		if _, ok := known[k]; !ok {
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		kv, inK := known[k]
+		bv, inB := biz[k]
+		d.State = append(d.State, stateRow{Field: k, Known: kv, Business: bv, InKnown: inK, InBiz: inB,
+			DiffersInBizTime: inK != inB || !reflect.DeepEqual(kv, bv)})
 	}
 	c.render(w, r, s, http.StatusOK, "record", "Record "+stream, "audit", d)
 	return nil

@@ -106,6 +106,12 @@ func (s *Store) closeGroupCommit() {
 // groupAppend offers a validated single-event append to a group. ok is
 // false when the append must run alone (it was not written by a group).
 func (s *Store) groupAppend(ctx context.Context, c *appendCall) (eventstore.AppendResult, bool, error) {
+	// Checked first: with the queue free, the select below may pick
+	// either ready case, and an append whose context has already ended
+	// must not be written.
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, false, err
+	}
 	req := &groupReq{c: c, done: make(chan struct{})}
 	s.group.mu.RLock()
 	if s.group.closed {

@@ -47,7 +47,11 @@ type Projection struct{}
 var _ projections.Projection = Projection{}
 
 func (Projection) Name() string { return Name }
-func (Projection) Version() int { return 3 } // 2: tenant column and row-level security; 3: tenant-first indexes
+
+// 2: tenant column and row-level security; 3: tenant-first indexes; 4:
+// complaint references unique per tenant, not across tenants (each tenant
+// allocates its own: a second tenant's first complaint stalled the projection).
+func (Projection) Version() int { return 4 }
 
 func (Projection) EventTypes() []string {
 	return []string{
@@ -78,7 +82,7 @@ func (Projection) Schema() string {
 CREATE TABLE rm_quality_complaints (
 	tenant text NOT NULL DEFAULT current_setting('evcrm.tenant'), -- the tenant of the events that wrote the row
 	complaint_id           uuid PRIMARY KEY,
-	reference              text NOT NULL UNIQUE,
+	reference              text NOT NULL, -- unique per tenant (each tenant counts its own references)
 	customer_id            uuid NOT NULL,
 	channel                text NOT NULL,
 	description            text NOT NULL,
@@ -109,6 +113,7 @@ CREATE TABLE rm_quality_complaints (
 	updated_at             timestamptz NOT NULL
 );
 COMMENT ON TABLE rm_quality_complaints IS 'Complaint register (ISO 10002): receipt, acknowledgement, response, closure, severity, satisfaction';
+CREATE UNIQUE INDEX rm_quality_complaints_reference ON rm_quality_complaints (tenant, reference);
 CREATE INDEX rm_quality_complaints_received ON rm_quality_complaints (tenant, received_at, complaint_id);
 CREATE INDEX rm_quality_complaints_customer ON rm_quality_complaints (customer_id);
 CREATE INDEX rm_quality_complaints_open ON rm_quality_complaints (tenant, acknowledgement_due) WHERE status <> 'closed';

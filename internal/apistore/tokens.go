@@ -117,6 +117,9 @@ func (s *Tokens) Revoke(ctx context.Context, idOrName string) (int64, error) {
 // Authenticate returns the principal of an active (not revoked, not
 // expired) token, or auth.ErrUnauthenticated.
 func (s *Tokens) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
+	if strings.HasPrefix(token, auth.CustomerTokenPrefix) {
+		return s.authenticateCustomer(ctx, token)
+	}
 	if !auth.WellFormed(token) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}

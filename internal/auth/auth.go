@@ -36,6 +36,13 @@ const (
 	Analyst   Role = "analyst"   // read models only
 )
 
+// Customer is the role of a customer access token: one customer of one
+// tenant reading its own orders, cases and complaints (GET /v1/me/...).
+// It is not in Roles: an API token is never made for it (ParseRole refuses
+// it), and no staff operation lists it, so a customer token is refused
+// (403) everywhere else.
+const Customer Role = "customer"
+
 // Roles lists every role, in a stable order.
 var Roles = []Role{Admin, Sales, Service, Marketing, Quality, Auditor, Analyst}
 
@@ -65,6 +72,9 @@ type Principal struct {
 	Name    string // the token's name: a user or an app ("webshop")
 	Role    Role
 	Tenant  string
+	// CustomerID is the customer a customer access token speaks for
+	// (Role == Customer); uuid.Nil otherwise.
+	CustomerID uuid.UUID
 }
 
 // Allowed reports whether p's role is among roles.
@@ -87,16 +97,25 @@ func FromContext(ctx context.Context) (Principal, bool) {
 // (secret scanners) and easy to tell from other credentials.
 const TokenPrefix = "evcrm_"
 
+// CustomerTokenPrefix starts every customer access token; it tells the
+// authenticator which table to look in, and a leaked one from an API token.
+const CustomerTokenPrefix = "evcrmc_"
+
 // tokenBytes of entropy per token.
 const tokenBytes = 32
 
 // NewToken returns a fresh random token and its hash.
-func NewToken() (token string, hash []byte) {
+func NewToken() (token string, hash []byte) { return newToken(TokenPrefix) }
+
+// NewCustomerToken returns a fresh random customer access token and its hash.
+func NewCustomerToken() (token string, hash []byte) { return newToken(CustomerTokenPrefix) }
+
+func newToken(prefix string) (token string, hash []byte) {
 	b := make([]byte, tokenBytes)
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	token = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	token = prefix + base64.RawURLEncoding.EncodeToString(b)
 	return token, HashToken(token)
 }
 
@@ -108,8 +127,13 @@ func HashToken(token string) []byte {
 
 // WellFormed reports whether s looks like a token NewToken makes, so a
 // malformed credential is refused without a database round trip.
-func WellFormed(s string) bool {
-	rest, ok := strings.CutPrefix(s, TokenPrefix)
+func WellFormed(s string) bool { return wellFormed(s, TokenPrefix) }
+
+// WellFormedCustomer reports whether s looks like a token NewCustomerToken makes.
+func WellFormedCustomer(s string) bool { return wellFormed(s, CustomerTokenPrefix) }
+
+func wellFormed(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
 	if !ok || len(rest) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
 		return false
 	}

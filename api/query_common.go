@@ -83,6 +83,7 @@ func RegisterQueries(s *Server, opts QueryOptions) error {
 	r.registerObjectives()
 	r.registerCustomer()
 	r.registerAnalytics()
+	r.registerMe()
 	setRegistryEnums(s.api.OpenAPI().Components.Schemas, schemaPrefix)
 	return nil
 }

@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"context"
+
 	"github.com/evcrm/evcrm/domain/access"
+	"github.com/evcrm/evcrm/internal/apistore"
 	"net/http"
 	"slices"
 	"sort"
@@ -40,6 +43,12 @@ func TestEveryRouteEnforcesRoles(t *testing.T) {
 		t.Fatalf("only %d paths in the OpenAPI document", len(doc.Paths))
 	}
 	badToken, _ := auth.NewToken()
+	// A customer access token (of some customer of the tenant): refused by
+	// every operation that does not list the customer role.
+	customerToken, _, err := apistore.NewTokens(b.db.Pool).CreateCustomerToken(context.Background(), "acme", uuid.New(), "test", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	paths := make([]string, 0, len(doc.Paths))
 	for p := range doc.Paths {
 		paths = append(paths, p)
@@ -50,7 +59,7 @@ func TestEveryRouteEnforcesRoles(t *testing.T) {
 		for method, op := range doc.Paths[p] {
 			operations++
 			method = strings.ToUpper(method)
-			path := strings.NewReplacer("{id}", uuid.NewString(), "{stream}", "customer-"+uuid.NewString(), "{queue}", "support").Replace(p)
+			path := strings.NewReplacer("{id}", uuid.NewString(), "{stream}", "customer-"+uuid.NewString(), "{queue}", "support", "{token_id}", uuid.NewString()).Replace(p)
 			if strings.Contains(path, "{") {
 				t.Errorf("%s %s: no value for a path parameter", method, p)
 				continue
@@ -84,6 +93,13 @@ func TestEveryRouteEnforcesRoles(t *testing.T) {
 			}
 			if res := b.do(req{method: method, path: path, body: body, token: "Basic xyz"}); res.status != http.StatusUnauthorized {
 				t.Errorf("%s with a malformed token: %d, want 401", name, res.status)
+			}
+			res = b.do(req{method: method, path: path, body: body, token: customerToken})
+			switch {
+			case !slices.Contains(op.Roles, string(auth.Customer)) && res.status != http.StatusForbidden:
+				t.Errorf("%s as a customer: %d, want 403", name, res.status)
+			case slices.Contains(op.Roles, string(auth.Customer)) && res.status != http.StatusOK:
+				t.Errorf("%s as a customer (allowed): %d %s", name, res.status, res.body)
 			}
 			for _, role := range auth.Roles {
 				res := b.do(req{method: method, path: path, body: body, role: role})

@@ -52,8 +52,11 @@ type Options struct {
 	Commands []commands.Catalogue
 	Store    eventstore.Store // for stream reads
 	Auth     Authenticator
-	Keys     IdempotencyKeys
-	Logger   *slog.Logger // default slog.Default()
+	// CustomerTokens keeps customer access tokens (POST
+	// /v1/customers/{id}/access-tokens); default: Auth, when it keeps them.
+	CustomerTokens CustomerTokenStore
+	Keys           IdempotencyKeys
+	Logger         *slog.Logger // default slog.Default()
 	// Metrics: where the server registers its collectors and what /metrics
 	// serves. Default: a fresh registry with the Go and process collectors.
 	Metrics interface {

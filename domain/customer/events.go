@@ -2,6 +2,7 @@ package customer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -192,6 +193,9 @@ func upcastCustomerRegisteredV1(data json.RawMessage) (json.RawMessage, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("CustomerRegistered v1 is not a JSON object: %w", err)
+	}
+	if m == nil { // the JSON was null
+		return nil, errors.New("CustomerRegistered v1 is not a JSON object: null")
 	}
 	var name, email string
 	if err := unmarshalOptional(m, "name", &name); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
+	"github.com/evcrm/evcrm/eventstore"
 	"github.com/evcrm/evcrm/internal/privacy"
 )
 
@@ -103,26 +104,16 @@ func newCustomerCmd() *cobra.Command {
 			if format != "json" && format != "html" {
 				return fmt.Errorf("unknown format %q (want json or html)", format)
 			}
-			ctx := cmd.Context()
-			pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-			if err != nil {
-				return fmt.Errorf("connecting to the database: %w", err)
-			}
-			defer pool.Close()
-			store, err := openEventStore(ctx, pool)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			if p, err := privacy.Setup(ctx, pool, store, cfg.Privacy.KeyFile, cfg.Privacy.Key, cfg.Logger()); err != nil {
-				return err
-			} else if p != nil {
-				store = p
-			}
 			if tenant == "" {
 				tenant = cfg.Tenant
 			}
-			e, err := privacy.Exporter{Pool: pool, Store: store}.Export(ctx, tenant, id)
+			ctx := cmd.Context()
+			var e *privacy.Export
+			err = withReadableStore(ctx, func(pool *pgxpool.Pool, store eventstore.Store) error {
+				var err error
+				e, err = privacy.Exporter{Pool: pool, Store: store}.Export(ctx, tenant, id)
+				return err
+			})
 			if err != nil {
 				return err
 			}

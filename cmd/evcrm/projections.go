@@ -44,6 +44,21 @@ func newProjectionsCmd() *cobra.Command {
 // withRuntime opens the database, the event store and a projection
 // runtime over every read model (not running), for f.
 func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime, store eventstore.Store) error) error {
+	return withReadableStore(ctx, func(pool *pgxpool.Pool, store eventstore.Store) error {
+		rt, err := projections.New(ctx, projections.Config{Pool: pool, Store: store, Logger: cfg.Logger(), BatchSize: batch},
+			readmodels.All()...)
+		if err != nil {
+			return err
+		}
+		defer rt.Close()
+		return f(rt, store)
+	})
+}
+
+// withReadableStore opens the database and the configured event store as
+// readers see it: personal data decrypted (or erased) when a privacy key is
+// configured, for f.
+func withReadableStore(ctx context.Context, f func(pool *pgxpool.Pool, store eventstore.Store) error) error {
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("connecting to the database: %w", err)
@@ -54,19 +69,12 @@ func withRuntime(ctx context.Context, batch int, f func(rt *projections.Runtime,
 		return err
 	}
 	defer store.Close()
-	// Projections read personal data decrypted (or erased).
 	if p, err := privacy.Setup(ctx, pool, store, cfg.Privacy.KeyFile, cfg.Privacy.Key, cfg.Logger()); err != nil {
 		return err
 	} else if p != nil {
 		store = p
 	}
-	rt, err := projections.New(ctx, projections.Config{Pool: pool, Store: store, Logger: cfg.Logger(), BatchSize: batch},
-		readmodels.All()...)
-	if err != nil {
-		return err
-	}
-	defer rt.Close()
-	return f(rt, store)
+	return f(pool, store)
 }
 
 // openEventStore opens the configured event store (for a command, not serving:

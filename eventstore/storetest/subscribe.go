@@ -216,7 +216,7 @@ var subscribeTests = []test{
 		// The handler sees the subscription's context; when it returns
 		// ctx.Err() the subscription ends with it.
 		f.append(f.stream(), eventstore.NoStream, Events("A", 5)...)
-		started := make(chan struct{})
+		started := make(chan struct{}, 1) // buffered: the handler may run before the test waits
 		sub := f.subscribeWith(eventstore.SubscribeOptions{Filter: f.catFilter(), BatchSize: 1}, func(ctx context.Context, _ []eventstore.RecordedEvent) error {
 			select {
 			case started <- struct{}{}:
